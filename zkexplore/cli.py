@@ -1,0 +1,60 @@
+"""The ``zkexplore`` command.
+
+- ``zkexplore lab``: JupyterLab on the teaching notebooks (prints the URL; opens a
+  browser only where there is a display).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+__all__ = ["main"]
+
+
+def _find_notebooks(start: str) -> str:
+    d = os.path.abspath(start)
+    while True:
+        cand = os.path.join(d, "notebooks")
+        if os.path.isdir(cand):
+            return cand
+        parent = os.path.dirname(d)
+        if parent == d:
+            raise SystemExit("zkexplore lab: no notebooks/ directory here or above")
+        d = parent
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    nbdir = args.notebooks or _find_notebooks(os.getcwd())
+    cmd = [
+        sys.executable, "-m", "jupyter", "lab",
+        f"--ServerApp.root_dir={nbdir}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={args.port}",
+    ]
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin")
+    if headless or args.no_browser:
+        cmd.append("--no-browser")
+    index = os.path.join(nbdir, "index.ipynb")
+    if os.path.exists(index):
+        cmd.append("index.ipynb")
+    print("starting JupyterLab on", nbdir, "(the URL follows; Ctrl-C stops it)", flush=True)
+    return subprocess.call(cmd, cwd=nbdir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zkexplore", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    lab = sub.add_parser("lab", help="JupyterLab on the teaching notebooks")
+    lab.add_argument("--notebooks", help="the notebooks directory (default: ./notebooks)")
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--no-browser", action="store_true")
+    lab.set_defaults(func=cmd_lab)
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
