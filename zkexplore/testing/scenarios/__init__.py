@@ -1,0 +1,5 @@
+"""The differential corpus: scenarios that a simulated ensemble must run exactly
+as a real ZooKeeper 3.8 does.  Importing this package registers them all in
+:data:`zkexplore.testing.differential.SCENARIOS`."""
+
+from . import acl, basic, ephemeral, faults, multi, sessions, watches  # noqa: F401
