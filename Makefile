@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 # Debian's zookeeper package (3.8) runs the real servers the tests compare against.
 zookeeper:
-	@if [ -e /usr/share/java/zookeeper.jar ] || [ -n "$$ZOOKEEPER_HOME" ]; then exit 0; fi; \
+	@if [ -n "$$ZOOKEEPER_HOME" ] || { [ -e /usr/share/java/zookeeper.jar ] && [ -e /usr/share/zookeeper/bin/zkCli.sh ]; }; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "make test needs a real ZooKeeper: install Debian's 'zookeeper' package or set ZOOKEEPER_HOME to an unpacked Apache ZooKeeper 3.8 release" >&2; exit 1; fi; \
 	SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo -n"; fi; \

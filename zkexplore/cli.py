@@ -37,6 +37,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
     headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin")
     if headless or args.no_browser:
         cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers and CI machines often run as root
     index = os.path.join(nbdir, "index.ipynb")
     if os.path.exists(index):
         cmd.append("index.ipynb")
