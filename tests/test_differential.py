@@ -64,3 +64,10 @@ def test_real_zookeeper_matches_stored_trace(real_ensemble, name):
     trace = run_scenario(CORPUS[name], real_ensemble)
     diff = diff_traces(load_trace("real", name), trace, ("stored real", "real now"))
     assert not diff, diff
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_simulated_ensemble_matches_real_trace(sim_ensemble, name):
+    trace = run_scenario(CORPUS[name], sim_ensemble)
+    diff = diff_traces(load_trace("real", name), trace, ("real ZooKeeper", "SimEnsemble"))
+    assert not diff, diff

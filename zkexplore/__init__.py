@@ -5,7 +5,7 @@ and go, and commands and failures fired from notebook cells, against a real or a
 simulated ZooKeeper ensemble.
 """
 
-from .ensembles import Ensemble, LocalEnsemble, RemoteEnsemble, Server
+from .ensembles import Ensemble, LocalEnsemble, RemoteEnsemble, Server, SimEnsemble
 from .errors import (
     EnsembleError,
     FaultNotSupported,
@@ -22,6 +22,7 @@ __all__ = [
     "Server",
     "LocalEnsemble",
     "RemoteEnsemble",
+    "SimEnsemble",
     "History",
     "Op",
     "ZkExploreError",

@@ -2,6 +2,7 @@
 
 - :class:`LocalEnsemble`: real ZooKeeper servers as child processes on loopback.
 - :class:`RemoteEnsemble`: an existing ensemble, read-only by default.
+- :class:`SimEnsemble`: simulated servers that speak the real protocol, no Java.
 
 All share the interface of :class:`Ensemble`.
 """
@@ -9,6 +10,7 @@ All share the interface of :class:`Ensemble`.
 from .base import ROLES, STATES, Ensemble, Server
 from .local import LocalEnsemble, LocalServer
 from .remote import ReadOnlyKazooClient, RemoteEnsemble
+from .sim import SimEnsemble, SimServer
 
 __all__ = [
     "Ensemble",
@@ -19,4 +21,6 @@ __all__ = [
     "LocalServer",
     "RemoteEnsemble",
     "ReadOnlyKazooClient",
+    "SimEnsemble",
+    "SimServer",
 ]

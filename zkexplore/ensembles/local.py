@@ -154,6 +154,7 @@ class LocalServer(Server):
             inst.java,
             *self.ensemble.jvm_flags,
             f"-Dzookeeper.log.dir={self.dir}",
+            *(f"-D{k}={v}" for k, v in self.ensemble.system_properties.items()),
             "-Dzookeeper.root.logger=INFO,FILE",
             "-cp",
             cp,
@@ -284,6 +285,9 @@ class LocalEnsemble(Ensemble):
         20 ticks; followers give up on a silent leader after ``sync_limit`` ticks.
     jvm_flags : sequence of str
         Extra flags for each server's JVM.
+    system_properties : dict, optional
+        More ``-Dkey=value`` for each server (added to TTL nodes enabled and a
+        one-second container check).
 
     Examples
     --------
@@ -303,6 +307,7 @@ class LocalEnsemble(Ensemble):
         sync_limit: int = 5,
         jvm_flags: tuple[str, ...] = ("-Xms32m", "-Xmx512m", "-XX:+UseSerialGC", "-Xss512k"),
         start_timeout: float = 90.0,
+        system_properties: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -316,6 +321,13 @@ class LocalEnsemble(Ensemble):
         self.sync_limit = int(sync_limit)
         self.jvm_flags = tuple(jvm_flags)
         self.start_timeout = start_timeout
+        #: JVM system properties; the defaults enable TTL nodes and check containers
+        #: every second (the simulated ensemble does the same)
+        self.system_properties = {
+            "zookeeper.extendedTypesEnabled": "true",
+            "znode.container.checkIntervalMs": "1000",
+            **(system_properties or {}),
+        }
         self.dir: str | None = None
         self.net: NetProxy = None  # type: ignore[assignment]
         self.servers: list[LocalServer] = []  # type: ignore[assignment]

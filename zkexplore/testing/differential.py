@@ -54,6 +54,7 @@ __all__ = [
     "save_trace",
     "TRACE_DIR",
     "load_corpus",
+    "delete_tree",
 ]
 
 TRACE_DIR = os.path.join(os.path.dirname(__file__), "traces")
@@ -319,7 +320,7 @@ class Trial:
                 self.ensemble._clients.remove(zk)
 
 
-def _delete_tree(zk: KazooClient, path: str) -> None:
+def delete_tree(zk: KazooClient, path: str) -> None:
     """Delete ``path`` and below; a node we may not list is taken to be a leaf
     (deleting a child needs DELETE on the parent, not rights on the child)."""
     try:
@@ -329,7 +330,7 @@ def _delete_tree(zk: KazooClient, path: str) -> None:
     except NoNodeError:
         return
     for child in children:
-        _delete_tree(zk, f"{path}/{child}")
+        delete_tree(zk, f"{path}/{child}")
     with contextlib.suppress(NoNodeError):
         zk.delete(path)
 
@@ -337,7 +338,7 @@ def _delete_tree(zk: KazooClient, path: str) -> None:
 def _prepare(ensemble: Ensemble, root: str) -> None:
     admin = ensemble.client()
     try:
-        _delete_tree(admin, root)
+        delete_tree(admin, root)
         admin.create(root)
     finally:
         admin.stop()

@@ -6,6 +6,8 @@ Load them with ``-p zkexplore.testing.fixtures`` (or ``pytest_plugins = [...]`` 
 - ``real_ensemble``: one 3-server :class:`~zkexplore.LocalEnsemble` for the session.
 - ``real3``: that ensemble, restored (every fault undone, every server serving,
   the tree emptied, clients closed) around each test.
+- ``sim_ensemble`` / ``sim3``: the same for a 3-server :class:`~zkexplore.SimEnsemble`.
+- ``ensemble``: parametrized over both, for tests that must hold on each.
 - ``no_leaks``: fails the test if a process, thread, socket or temp dir it started
   outlives it.
 
@@ -21,11 +23,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..ensembles import LocalEnsemble
+from ..ensembles import LocalEnsemble, SimEnsemble
 from ..ensembles.base import Ensemble
+from .differential import delete_tree
 from .leaks import LeakCheck
 
-__all__ = ["real_ensemble", "real3", "no_leaks", "wipe"]
+__all__ = ["real_ensemble", "real3", "sim_ensemble", "sim3", "ensemble", "no_leaks", "wipe"]
+
+#: The seed of the session's simulated ensemble (printed in the test header).
+SIM_SEED = int(os.environ.get("ZKEXPLORE_SEED", "20261204"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"zkexplore: simulated ensembles seeded with {SIM_SEED} (set ZKEXPLORE_SEED to change)"
 
 
 def wipe(ensemble: Ensemble) -> None:
@@ -34,7 +44,7 @@ def wipe(ensemble: Ensemble) -> None:
     try:
         for child in zk.get_children("/"):
             if child != "zookeeper":
-                zk.delete("/" + child, recursive=True)
+                delete_tree(zk, "/" + child)
     finally:
         ensemble._clients.remove(zk)
         zk.stop()
@@ -67,6 +77,37 @@ def real3(real_ensemble: LocalEnsemble) -> Iterator[LocalEnsemble]:
         with contextlib.suppress(Exception):
             real_ensemble.restore()
             wipe(real_ensemble)
+
+
+@pytest.fixture(scope="session")
+def sim_ensemble() -> Iterator[SimEnsemble]:
+    ens = SimEnsemble(size=3, seed=SIM_SEED)
+    ens.start()
+    try:
+        yield ens
+    finally:
+        ens.stop()
+
+
+@pytest.fixture
+def sim3(sim_ensemble: SimEnsemble) -> Iterator[SimEnsemble]:
+    sim_ensemble.restore()
+    try:
+        yield sim_ensemble
+    finally:
+        sim_ensemble._close_clients()
+        with contextlib.suppress(Exception):
+            sim_ensemble.restore()
+            wipe(sim_ensemble)
+
+
+@pytest.fixture(params=["sim", "real"])
+def ensemble(request: pytest.FixtureRequest) -> Ensemble:
+    """A restored 3-server ensemble: simulated, then real."""
+    if request.param == "real":
+        request.applymarker(pytest.mark.real)
+        return request.getfixturevalue("real3")
+    return request.getfixturevalue("sim3")
 
 
 @pytest.fixture
