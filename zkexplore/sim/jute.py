@@ -39,9 +39,8 @@ What can fail, and what the caller should do
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from enum import IntEnum, IntFlag
-from typing import TYPE_CHECKING, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from zkexplore.errors import ZkExploreError
 
@@ -537,6 +536,89 @@ def _tuple_fields(obj: object, *names: str) -> None:
             object.__setattr__(obj, name, tuple(v))
 
 
+# --------------------------------------------------------------------------- records
+
+
+class FrozenRecordError(AttributeError):
+    """A record's fields cannot be changed."""
+
+
+def _rec_init(self: Any, *args: Any, **kw: Any) -> None:
+    fields = self._fields
+    if len(args) > len(fields):
+        raise TypeError(f"{type(self).__name__} takes {len(fields)} fields, not {len(args)}")
+    setattr_ = object.__setattr__
+    for name, value in zip(fields, args):
+        setattr_(self, name, value)
+    if len(args) < len(fields) or kw:
+        defaults = self._defaults
+        for name in fields[len(args):]:
+            if name in kw:
+                value = kw.pop(name)
+            elif name in defaults:
+                value = defaults[name]
+            else:
+                raise TypeError(f"{type(self).__name__}() is missing the field {name!r}")
+            setattr_(self, name, value)
+        if kw:
+            raise TypeError(f"{type(self).__name__}() has no field(s) {sorted(kw)}")
+    post = getattr(self, "__post_init__", None)
+    if post is not None:
+        post()
+
+
+def _rec_values(self: Any) -> tuple[Any, ...]:
+    return tuple(getattr(self, name) for name in self._fields)
+
+
+def _rec_eq(self: Any, other: Any) -> Any:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return _rec_values(self) == _rec_values(other)
+
+
+def _rec_hash(self: Any) -> int:
+    return hash(_rec_values(self))
+
+
+def _rec_repr(self: Any) -> str:
+    inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
+    return f"{type(self).__name__}({inner})"
+
+
+def _rec_setattr(self: Any, name: str, value: Any) -> None:
+    raise FrozenRecordError(f"cannot assign to field {name!r} of a {type(self).__name__}")
+
+
+def _rec_delattr(self: Any, name: str) -> None:
+    raise FrozenRecordError(f"cannot delete field {name!r} of a {type(self).__name__}")
+
+
+def _record(cls: type) -> Any:
+    """Make ``cls`` a frozen, slotted record of its annotated fields, in order.
+
+    It behaves like ``@dataclass(frozen=True, slots=True)`` (init with defaults
+    and ``__post_init__``, eq, hash, repr, ``__match_args__``) but builds no code
+    at import time, which keeps the simulated server's start fast.
+    """
+    ann = cls.__dict__.get("__annotations__", {})
+    names = tuple(k for k, v in ann.items() if not str(v).startswith(("ClassVar", "typing.ClassVar")))
+    ns = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__") and k not in names}
+    ns.update(
+        __slots__=names,
+        _fields=names,
+        _defaults={k: cls.__dict__[k] for k in names if k in cls.__dict__},
+        __match_args__=names,
+        __init__=_rec_init,
+        __eq__=_rec_eq,
+        __hash__=_rec_hash,
+        __repr__=_rec_repr,
+        __setattr__=_rec_setattr,
+        __delattr__=_rec_delattr,
+    )
+    return type(cls)(cls.__name__, cls.__bases__, ns)
+
+
 # --------------------------------------------------------------------------- base
 
 
@@ -596,7 +678,7 @@ class JuteRecord:
 # --------------------------------------------------------------------------- values
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class Id(JuteRecord):
     """An identity: ``scheme`` (world, digest, ip, auth, sasl, ...) and ``id``."""
 
@@ -614,7 +696,7 @@ class Id(JuteRecord):
         return cls(scheme, ident), off  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ACL(JuteRecord):
     """One ACL entry: ``perms`` (:class:`Perms` bits) granted to ``id``."""
 
@@ -634,7 +716,7 @@ class ACL(JuteRecord):
         return cls(perms, Id(scheme, ident)), off  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class Stat(JuteRecord):
     """A znode's stat, in ``zookeeper.jute`` wire order (68 bytes)."""
 
@@ -658,7 +740,7 @@ class Stat(JuteRecord):
         return cls(*_STAT.unpack_from(buf, off)), off + 68
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ClientInfo(JuteRecord):
     """One authenticated identity of a session, as ``whoAmI`` reports it."""
 
@@ -686,7 +768,7 @@ READ_ACL_UNSAFE: tuple[ACL, ...] = (ACL(Perms.READ, ANYONE_ID_UNSAFE),)
 # --------------------------------------------------------------------------- frame level
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class RequestHeader(JuteRecord):
     """Starts every request frame after the connect: ``xid`` and :class:`OpCode` ``type``."""
 
@@ -702,7 +784,7 @@ class RequestHeader(JuteRecord):
         return cls(xid, type_), off + 8
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ReplyHeader(JuteRecord):
     """Starts every reply frame after the connect response.
 
@@ -723,7 +805,7 @@ class ReplyHeader(JuteRecord):
         return cls(xid, zxid, err), off + 16
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ConnectRequest(JuteRecord):
     """The first frame a client sends.
 
@@ -755,7 +837,7 @@ class ConnectRequest(JuteRecord):
         return cls(pv, zxid, timeout, sid, passwd, ro), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ConnectResponse(JuteRecord):
     """The server's answer to :class:`ConnectRequest`.
 
@@ -785,7 +867,7 @@ class ConnectResponse(JuteRecord):
         return cls(pv, timeout, sid, passwd, ro), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class WatcherEvent(JuteRecord):
     """A watch notification: :class:`EventType` ``type``, :class:`KeeperState` ``state``."""
 
@@ -804,7 +886,7 @@ class WatcherEvent(JuteRecord):
         return cls(type_, state, path), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class MultiHeader(JuteRecord):
     """Precedes each op/result of a multi; ``done`` marks the end (-1, True, -1)."""
 
@@ -821,7 +903,7 @@ class MultiHeader(JuteRecord):
         return cls(type_, done, err), off + 9
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ErrorResponse(JuteRecord):
     """``ErrorResponse {int err}`` (the body of a failed op inside a multi)."""
 
@@ -962,7 +1044,7 @@ class _Empty(JuteRecord):
 # --------------------------------------------------------------------------- requests
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CreateRequest(_CreateBody):
     """``create`` (1): reply :class:`CreateResponse`.  ``flags`` is a :class:`CreateMode`."""
 
@@ -976,7 +1058,7 @@ class CreateRequest(_CreateBody):
         _tuple_fields(self, "acl")
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class Create2Request(_CreateBody):
     """``create2`` (15): like ``create``, reply :class:`Create2Response` (path and stat)."""
 
@@ -990,7 +1072,7 @@ class Create2Request(_CreateBody):
         _tuple_fields(self, "acl")
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CreateContainerRequest(_CreateBody):
     """``createContainer`` (19): flags must be ``CONTAINER``; reply :class:`Create2Response`."""
 
@@ -1004,7 +1086,7 @@ class CreateContainerRequest(_CreateBody):
         _tuple_fields(self, "acl")
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CreateTTLRequest(JuteRecord):
     """``createTTL`` (21): a create with a ``ttl`` in ms; reply :class:`Create2Response`."""
 
@@ -1033,7 +1115,7 @@ class CreateTTLRequest(JuteRecord):
         return cls(path, data, acl, flags, ttl), off + 12  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class DeleteRequest(_PathIntBody):
     """``delete`` (2); ``version`` -1 matches any.  No reply body."""
 
@@ -1045,7 +1127,7 @@ class DeleteRequest(_PathIntBody):
         return self.version
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class DeleteContainerRequest(_PathBody):
     """``deleteContainer`` (20), sent by servers to themselves; path written as a buffer
     (same bytes as a ustring)."""
@@ -1054,7 +1136,7 @@ class DeleteContainerRequest(_PathBody):
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ExistsRequest(_PathWatchBody):
     """``exists`` (3): reply :class:`ExistsResponse`."""
 
@@ -1063,7 +1145,7 @@ class ExistsRequest(_PathWatchBody):
     watch: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetDataRequest(_PathWatchBody):
     """``getData`` (4): reply :class:`GetDataResponse`."""
 
@@ -1072,7 +1154,7 @@ class GetDataRequest(_PathWatchBody):
     watch: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SetDataRequest(JuteRecord):
     """``setData`` (5): reply :class:`SetDataResponse`."""
 
@@ -1093,7 +1175,7 @@ class SetDataRequest(JuteRecord):
         return cls(path, data, _INT.unpack_from(buf, off)[0]), off + 4  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetACLRequest(_PathBody):
     """``getACL`` (6): reply :class:`GetACLResponse`."""
 
@@ -1101,7 +1183,7 @@ class GetACLRequest(_PathBody):
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SetACLRequest(JuteRecord):
     """``setACL`` (7); ``version`` is the ACL version (aversion).  Reply :class:`SetACLResponse`."""
 
@@ -1125,7 +1207,7 @@ class SetACLRequest(JuteRecord):
         return cls(path, acl, _INT.unpack_from(buf, off)[0]), off + 4  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetChildrenRequest(_PathWatchBody):
     """``getChildren`` (8): reply :class:`GetChildrenResponse`."""
 
@@ -1134,7 +1216,7 @@ class GetChildrenRequest(_PathWatchBody):
     watch: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetChildren2Request(_PathWatchBody):
     """``getChildren2`` (12): reply :class:`GetChildren2Response` (children and stat)."""
 
@@ -1143,7 +1225,7 @@ class GetChildren2Request(_PathWatchBody):
     watch: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SyncRequest(_PathBody):
     """``sync`` (9): reply :class:`SyncResponse`."""
 
@@ -1151,7 +1233,7 @@ class SyncRequest(_PathBody):
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CheckVersionRequest(_PathIntBody):
     """``check`` (13), meaningful inside a multi; no result body."""
 
@@ -1163,7 +1245,7 @@ class CheckVersionRequest(_PathIntBody):
         return self.version
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class AuthPacket(JuteRecord):
     """``auth`` (100, xid -4): ``addAuthInfo(scheme, auth)``; ``type`` is always 0."""
 
@@ -1185,7 +1267,7 @@ class AuthPacket(JuteRecord):
         return cls(type_, scheme, auth), off  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SetWatches(JuteRecord):
     """``setWatches`` (101, xid -8): re-arm watches after a reconnect.  No reply body."""
 
@@ -1213,7 +1295,7 @@ class SetWatches(JuteRecord):
         return cls(zxid, data, exist, child), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SetWatches2(JuteRecord):
     """``setWatches2`` (105, xid -8): :class:`SetWatches` plus persistent watches."""
 
@@ -1250,7 +1332,7 @@ class SetWatches2(JuteRecord):
         return cls(zxid, data, exist, child, pers, rec), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class AddWatchRequest(_PathIntBody):
     """``addWatch`` (106): ``mode`` is an :class:`AddWatchMode`.  No reply body."""
 
@@ -1262,7 +1344,7 @@ class AddWatchRequest(_PathIntBody):
         return self.mode
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class RemoveWatchesRequest(_PathIntBody):
     """``removeWatches`` (18): ``type`` is a :class:`WatcherType`.  No reply body."""
 
@@ -1274,7 +1356,7 @@ class RemoveWatchesRequest(_PathIntBody):
         return self.type
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CheckWatchesRequest(_PathIntBody):
     """``checkWatches`` (17): ``type`` is a :class:`WatcherType`.  No reply body."""
 
@@ -1286,7 +1368,7 @@ class CheckWatchesRequest(_PathIntBody):
         return self.type
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetEphemeralsRequest(JuteRecord):
     """``getEphemerals`` (103): reply :class:`GetEphemeralsResponse`."""
 
@@ -1302,7 +1384,7 @@ class GetEphemeralsRequest(JuteRecord):
         return cls(prefix), off  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetAllChildrenNumberRequest(_PathBody):
     """``getAllChildrenNumber`` (104): reply :class:`GetAllChildrenNumberResponse`."""
 
@@ -1310,28 +1392,28 @@ class GetAllChildrenNumberRequest(_PathBody):
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class PingRequest(_Empty):
     """``ping`` (11, xid -2): header only; the reply is a bare :class:`ReplyHeader`."""
 
     OPCODE: ClassVar[int] = OpCode.ping
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CloseRequest(_Empty):
     """``closeSession`` (-11): header only; the reply is a bare :class:`ReplyHeader`."""
 
     OPCODE: ClassVar[int] = OpCode.closeSession
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class WhoAmIRequest(_Empty):
     """``whoAmI`` (107): header only; reply :class:`WhoAmIResponse`."""
 
     OPCODE: ClassVar[int] = OpCode.whoAmI
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ReconfigRequest(JuteRecord):
     """``reconfig`` (16): reply is a :class:`GetDataResponse` holding the new config."""
 
@@ -1355,7 +1437,7 @@ class ReconfigRequest(JuteRecord):
         return cls(joining, leaving, members, _LONG.unpack_from(buf, off)[0]), off + 8
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SaslRequest(JuteRecord):
     """``sasl`` (102): ``GetSASLRequest {buffer token}``; reply :class:`SaslResponse`."""
 
@@ -1374,14 +1456,14 @@ class SaslRequest(JuteRecord):
 # --------------------------------------------------------------------------- responses
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CreateResponse(_PathBody):
     """Reply to ``create``: the created path (with its sequence suffix)."""
 
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class Create2Response(JuteRecord):
     """Reply to ``create2``, ``createContainer`` and ``createTTL``: path and stat."""
 
@@ -1398,28 +1480,28 @@ class Create2Response(JuteRecord):
         return cls(path, Stat(*_STAT.unpack_from(buf, off))), off + 68  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ExistsResponse(_StatBody):
     """Reply to ``exists`` when the node exists (else a bare ``NONODE`` header)."""
 
     stat: Stat
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SetDataResponse(_StatBody):
     """Reply to ``setData``: the node's new stat."""
 
     stat: Stat
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SetACLResponse(_StatBody):
     """Reply to ``setACL``: the node's new stat."""
 
     stat: Stat
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetDataResponse(JuteRecord):
     """Reply to ``getData`` (and to ``reconfig``): data and stat."""
 
@@ -1442,7 +1524,7 @@ class GetDataResponse(JuteRecord):
         return cls(data, Stat(*_STAT.unpack_from(buf, off))), off + 68
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetACLResponse(JuteRecord):
     """Reply to ``getACL``: the ACL and the node's stat."""
 
@@ -1462,14 +1544,14 @@ class GetACLResponse(JuteRecord):
         return cls(acl, Stat(*_STAT.unpack_from(buf, off))), off + 68
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetChildrenResponse(_StringsBody):
     """Reply to ``getChildren``: child names (not paths)."""
 
     children: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetChildren2Response(JuteRecord):
     """Reply to ``getChildren2``: child names and the parent's stat."""
 
@@ -1489,21 +1571,21 @@ class GetChildren2Response(JuteRecord):
         return cls(children, Stat(*_STAT.unpack_from(buf, off))), off + 68
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SyncResponse(_PathBody):
     """Reply to ``sync``: the path."""
 
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetEphemeralsResponse(_StringsBody):
     """Reply to ``getEphemerals``: the session's ephemeral paths under the prefix."""
 
     ephemerals: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class GetAllChildrenNumberResponse(JuteRecord):
     """Reply to ``getAllChildrenNumber``: the number of descendants."""
 
@@ -1517,7 +1599,7 @@ class GetAllChildrenNumberResponse(JuteRecord):
         return cls(_INT.unpack_from(buf, off)[0]), off + 4
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class WhoAmIResponse(JuteRecord):
     """Reply to ``whoAmI``: the session's identities."""
 
@@ -1546,7 +1628,7 @@ class WhoAmIResponse(JuteRecord):
         return cls(tuple(items)), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class SaslResponse(JuteRecord):
     """Reply to ``sasl``: ``SetSASLResponse {buffer token}``."""
 
@@ -1564,17 +1646,17 @@ class SaslResponse(JuteRecord):
 # --------------------------------------------------------------------------- multi
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class DeleteResult(_Empty):
     """A successful delete inside a multi: a header with no body."""
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class CheckResult(_Empty):
     """A successful version check inside a multi: a header with no body."""
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ErrorResult(JuteRecord):
     """A failed (or rolled back: ``err`` 0 / ``RUNTIMEINCONSISTENCY``) op inside a multi."""
 
@@ -1651,7 +1733,7 @@ def _read_ops(
         ops.append(op)
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class MultiRequest(JuteRecord):
     """``multi`` (14): a transaction of create*/delete/setData/check ops."""
 
@@ -1670,7 +1752,7 @@ class MultiRequest(JuteRecord):
         return cls(ops), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class MultiReadRequest(JuteRecord):
     """``multiRead`` (22): :class:`GetChildrenRequest` / :class:`GetDataRequest` ops."""
 
@@ -1689,7 +1771,7 @@ class MultiReadRequest(JuteRecord):
         return cls(ops), off
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class MultiResponse(JuteRecord):
     """Reply to ``multi``/``multiRead``: one result per op, in order.
 
