@@ -280,6 +280,9 @@ class _Proxy:
                         c.abort()
                         n += 1
             return {"cut": n}
+        if op == "unban":
+            self.banned.pop(msg["session_id"], None)
+            return {}
         if op == "stats":
             out = {}
             for link in self._links(msg["names"]):

@@ -475,6 +475,29 @@ class LocalEnsemble(Ensemble):
         if n == 0:
             raise EnsembleError(f"session 0x{sid:x} has no connection through this ensemble")
 
+    def _expire(self, client: KazooClient, sid: int) -> None:
+        # The server-side way, without the race of kazoo's harness: the client is
+        # cut off and held off at the proxies, a second client attaches to the
+        # session directly on a server's own port and closes it, then the client
+        # may reconnect and learns that its session expired.
+        names = [f"client/{s.id}" for s in self.servers]
+        self.net.call("cut", names=names, session_id=sid, hold=30.0)
+        try:
+            _, passwd = client.client_id
+            live = [s for s in self.servers if s.role in ("leader", "follower")]
+            thief = KazooClient(
+                hosts=",".join(s.direct_address for s in live),
+                client_id=(sid, passwd),
+                timeout=client._session_timeout / 1000.0,
+            )
+            try:
+                thief.start(timeout=10)
+                thief.stop()
+            finally:
+                thief.close()
+        finally:
+            self.net.call("unban", session_id=sid)
+
     def _set_latency(self, ms: float, between: str) -> None:
         names: list[str] = []
         if between in ("clients", "all"):
