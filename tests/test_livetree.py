@@ -164,18 +164,24 @@ def test_events_tell_what_changed(sim3):
     zk.create("/ev")
     tree = LiveTree(zk, "/ev").start()
     seen: list[TreeEvent] = []
-    got = threading.Event()
+    cond = threading.Condition()
 
     @tree.listen
     def on(event: TreeEvent) -> None:
-        seen.append(event)
-        if event.kind == "deleted":
-            got.set()
+        with cond:
+            seen.append(event)
+            cond.notify_all()
 
-    zk.create("/ev/a", b"1")
-    zk.set("/ev/a", b"2")
-    zk.delete("/ev/a")
-    assert got.wait(5)
+    def step(action, kind: str) -> None:
+        # the mirror converges; intermediate states are only seen if they last
+        # long enough to be read, so wait for each one
+        action()
+        with cond:
+            assert cond.wait_for(lambda: any(e.kind == kind and e.path == "/ev/a" for e in seen), 5)
+
+    step(lambda: zk.create("/ev/a", b"1"), "created")
+    step(lambda: zk.set("/ev/a", b"2"), "data")
+    step(lambda: zk.delete("/ev/a"), "deleted")
     kinds = [(e.kind, e.path) for e in seen if e.path == "/ev/a"]
     assert kinds == [("created", "/ev/a"), ("data", "/ev/a"), ("deleted", "/ev/a")]
     created = next(e for e in seen if e.kind == "created")
