@@ -28,6 +28,8 @@ _EXPORTS = {
     "ZooKeeperNotFound": "errors",
     "FaultNotSupported": "errors",
     "ReadOnlyError": "errors",
+    "LiveTree": "model",
+    "TreeView": "widgets",
 }
 
 __all__ = list(_EXPORTS)
@@ -50,3 +52,5 @@ if TYPE_CHECKING:
     from .ensembles import Ensemble, LocalEnsemble, RemoteEnsemble, Server, SimEnsemble
     from .errors import EnsembleError, FaultNotSupported, ReadOnlyError, ZkExploreError, ZooKeeperNotFound
     from .history import History, Op
+    from .model import LiveTree
+    from .widgets import TreeView

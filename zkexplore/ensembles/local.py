@@ -481,9 +481,9 @@ class LocalEnsemble(Ensemble):
         # session directly on a server's own port and closes it, then the client
         # may reconnect and learns that its session expired.
         names = [f"client/{s.id}" for s in self.servers]
+        _, passwd = client.client_id  # before the cut: kazoo forgets it once disconnected
         self.net.call("cut", names=names, session_id=sid, hold=30.0)
         try:
-            _, passwd = client.client_id
             live = [s for s in self.servers if s.role in ("leader", "follower")]
             thief = KazooClient(
                 hosts=",".join(s.direct_address for s in live),

@@ -9,21 +9,15 @@ ensemble reports its containers and TTL nodes; a program knows what it created).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from ..names import is_sequential
 
 __all__ = ["node_kind", "is_sequential", "KINDS"]
 
 #: the kinds, in the order views list them
 KINDS = ("persistent", "ephemeral", "sequential", "ephemeral-sequential", "container", "ttl")
-
-_SEQ = re.compile(r"\d{10}$")
-
-
-def is_sequential(path: str) -> bool:
-    """Whether the node's name ends in ZooKeeper's 10-digit sequence number."""
-    return bool(_SEQ.search(path.rsplit("/", 1)[-1]))
 
 
 def node_kind(path: str, stat: Any, hints: Mapping[str, str] | None = None) -> str:

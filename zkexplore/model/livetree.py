@@ -286,23 +286,60 @@ class LiveTree:
         with self._lock:
             return {p: n.children for p, n in self.nodes.items()}
 
-    def graph(self, root: str | None = None, max_depth: int | None = None,
-              include: Callable[[str], bool] | None = None) -> Any:
+    def graph(
+        self,
+        root: str | None = None,
+        max_depth: int | None = None,
+        include: Callable[[str], bool] | None = None,
+        max_children: int | None = None,
+        keep: Callable[[str], bool] | None = None,
+        hints: Mapping[str, str] | None = None,
+    ) -> Any:
         """The mirror as a ``networkx.DiGraph`` (edges parent -> child).
 
         Node attributes: ``name``, ``depth``, ``kind`` (persistent, ephemeral,
-        sequential, container, ttl), ``owner`` (session id or 0), ``stat``,
-        ``data_length``, ``num_children``.
+        sequential, ephemeral-sequential, container, ttl), ``owner`` (session id or
+        0), ``stat``, ``data_length``, ``num_children``.
+
+        Parameters
+        ----------
+        root, max_depth
+            Draw from ``root``, at most ``max_depth`` levels below it.
+        include
+            ``include(path)``: keep only matching nodes and their ancestors.
+        max_children
+            Fold the children of a node beyond this many into one node of kind
+            ``"more"`` (``count``, ``label`` ``"+N more"``), so that a view of a
+            100,000-node tree draws a few hundred nodes.
+        keep
+            When folding, show the children for which ``keep(path)`` holds first
+            (the nodes that just changed, the selected one).
+        hints
+            ``{path: kind}`` for what clients cannot see (containers, TTL nodes).
         """
         import networkx as nx
 
+        from ..names import MORE, name_key
         from .kinds import node_kind
 
         root = (root or self.path).rstrip("/") or "/"
         base_depth = 0 if root == "/" else root.count("/")
         g = nx.DiGraph(root=root)
         with self._lock:
-            todo = [root] if root in self.nodes else []
+            if root not in self.nodes:
+                return g
+            wanted: set[str] | None = None
+            if include is not None:
+                wanted = set()
+                for p in self.nodes:
+                    if include(p):
+                        q = p
+                        while q not in wanted:
+                            wanted.add(q)
+                            if q == root or q == "/":
+                                break
+                            q = _parent(q)
+            todo = [root]
             while todo:
                 p = todo.pop()
                 node = self.nodes[p]
@@ -312,7 +349,7 @@ class LiveTree:
                     p,
                     name=p.rsplit("/", 1)[-1] or "/",
                     depth=depth,
-                    kind=node_kind(p, st),
+                    kind=node_kind(p, st, hints),
                     owner=(st.ephemeralOwner if st is not None else 0),
                     stat=st,
                     data_length=(st.dataLength if st is not None else 0),
@@ -320,12 +357,25 @@ class LiveTree:
                 )
                 if p != root:
                     g.add_edge(_parent(p), p)
-                if max_depth is not None and depth >= max_depth:
+                if not node.children:
                     continue
-                for name in node.children:
-                    child = _join(p, name)
-                    if child in self.nodes and (include is None or include(child)):
-                        todo.append(child)
+                if max_depth is not None and depth >= max_depth:
+                    g.nodes[p]["hidden_children"] = len(node.children)
+                    continue
+                kids = [_join(p, n) for n in node.children]
+                kids = [k for k in kids if k in self.nodes and (wanted is None or k in wanted)]
+                if max_children is not None and len(kids) > max_children:
+                    kids.sort(key=lambda k: name_key(k.rsplit("/", 1)[1]))
+                    first = [k for k in kids if keep is not None and keep(k)][:max_children]
+                    room = max_children - len(first)
+                    shown = first + [k for k in kids if k not in set(first)][:room]
+                    folded = len(kids) - len(shown)
+                    more = f"{p.rstrip('/')}/+more"
+                    g.add_node(more, kind=MORE, count=folded, label=f"+{folded} more",
+                               name=f"+{folded} more", depth=depth + 1)
+                    g.add_edge(p, more)
+                    kids = shown
+                todo.extend(kids)
         return g
 
     # -- events out ------------------------------------------------------------------
