@@ -212,3 +212,25 @@ def test_livetree_graph_folds_without_building_the_whole_graph(sim3):
     assert g.number_of_nodes() == 1 + 10 + 1
     assert "/wide/n150" in g and g.nodes["/wide/+more"]["count"] == 190
     tree.close()
+
+
+def test_snapshot_command_draws_headlessly(sim3, tmp_path):
+    import subprocess
+    import sys
+
+    zk = sim3.client()
+    for i in range(30):
+        zk.create(f"/snap/n{i:02d}", b"x", makepath=True)
+    out = tmp_path / "snap.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "zkexplore", "snapshot", sim3.hosts, "--root", "/snap", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "31 read" in proc.stdout and "14 nodes drawn" in proc.stdout  # 12 shown + root + '+18 more'
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    bad = subprocess.run(
+        [sys.executable, "-m", "zkexplore", "snapshot", sim3.hosts, "--root", "/nope", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert bad.returncode != 0 and "/nope does not exist" in bad.stderr

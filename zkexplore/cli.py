@@ -5,6 +5,8 @@
 - ``zkexplore sim --size 3 [--port P] [--seed S]``: serve a simulated ensemble on
   loopback in the foreground and print its hosts string (for zkCli.sh or any other
   client); Ctrl-C or SIGTERM stops it.
+- ``zkexplore snapshot HOSTS [--root /path] --out tree.png``: draw a tree headlessly,
+  read-only (it never writes).
 """
 
 from __future__ import annotations
@@ -79,6 +81,44 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from kazoo.exceptions import KazooException, NoNodeError
+
+    from .ensembles.remote import RemoteEnsemble
+    from .errors import ZkExploreError
+    from .model.livetree import LiveTree
+    from .render import draw_tree, new_figure, render_png, tree_layout
+
+    try:
+        with RemoteEnsemble(args.hosts, connect_timeout=args.timeout) as ens:
+            zk = ens.client()
+            tree = LiveTree(zk, args.root, max_nodes=args.max_nodes, max_rate=args.max_rate)
+            try:
+                tree.start(timeout=args.timeout)
+                g = tree.graph(max_depth=args.depth, max_children=args.max_children,
+                               include=(lambda p: args.filter in p) if args.filter else None)
+            finally:
+                tree.close()
+    except NoNodeError:
+        raise SystemExit(f"zkexplore snapshot: {args.root} does not exist on {args.hosts}") from None
+    except (ZkExploreError, KazooException, TimeoutError, ValueError) as e:
+        raise SystemExit(f"zkexplore snapshot: {e}") from None
+    pos = tree_layout(g, args.root)
+    leaves = sum(1 for n in g if g.out_degree(n) == 0) or 1
+    depth = max((-y for _, y in pos.values()), default=0)
+    ax = new_figure(leaves, int(depth)).add_subplot(111)
+    title = f"{args.root}  ·  {len(tree)} nodes  ·  {args.hosts}"
+    if tree.truncated:
+        title += f"  (first {args.max_nodes} nodes)"
+    draw_tree(g, pos, ax, title=title)
+    render_png(ax, args.out)
+    print(f"wrote {args.out}: {g.number_of_nodes()} nodes drawn of {len(tree)} read", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zkexplore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--seed", type=int, default=None, help="repeatable zxids and session ids")
     sim.add_argument("--tick-time", type=int, default=2000, help="tickTime in ms (default 2000)")
     sim.set_defaults(func=cmd_sim)
+    snap = sub.add_parser("snapshot", help="draw a tree to a PNG, headlessly and read-only")
+    snap.add_argument("hosts", help="the ensemble's hosts string, e.g. zk1:2181,zk2:2181")
+    snap.add_argument("--root", default="/", help="the subtree to draw (default /)")
+    snap.add_argument("--out", required=True, help="the PNG file to write")
+    snap.add_argument("--depth", type=int, default=None, help="levels below the root to draw")
+    snap.add_argument("--max-children", type=int, default=12,
+                      help="children per node before folding into '+N more' (default 12)")
+    snap.add_argument("--filter", default="", help="draw only paths containing this text")
+    snap.add_argument("--max-nodes", type=int, default=250_000, help="read at most this many nodes")
+    snap.add_argument("--max-rate", type=float, default=None, help="read at most this many nodes/s")
+    snap.add_argument("--timeout", type=float, default=60.0, help="seconds to connect and load")
+    snap.set_defaults(func=cmd_snapshot)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 
