@@ -29,7 +29,17 @@ _EXPORTS = {
     "FaultNotSupported": "errors",
     "ReadOnlyError": "errors",
     "LiveTree": "model",
+    "Fleet": "actors",
     "TreeView": "widgets",
+    "LockView": "widgets",
+    "ElectionView": "widgets",
+    "PartyView": "widgets",
+    "SemaphoreView": "widgets",
+    "BarrierView": "widgets",
+    "QueueView": "widgets",
+    "EnsembleView": "widgets",
+    "Timeline": "widgets",
+    "ControlPanel": "widgets",
 }
 
 __all__ = list(_EXPORTS)
@@ -52,5 +62,9 @@ if TYPE_CHECKING:
     from .ensembles import Ensemble, LocalEnsemble, RemoteEnsemble, Server, SimEnsemble
     from .errors import EnsembleError, FaultNotSupported, ReadOnlyError, ZkExploreError, ZooKeeperNotFound
     from .history import History, Op
+    from .actors import Fleet
     from .model import LiveTree
-    from .widgets import TreeView
+    from .widgets import (
+        BarrierView, ControlPanel, ElectionView, EnsembleView, LockView, PartyView, QueueView,
+        SemaphoreView, Timeline, TreeView,
+    )

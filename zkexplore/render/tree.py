@@ -253,6 +253,9 @@ def draw_tree(
             handles.append(Line2D([], [], marker="D", ls="", color=color, label=f"session 0x{owner:x}"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
                   frameon=False, title="kind / owner", title_fontsize=7)
+    width = ax.figure.get_figwidth()
+    right = 1.0 - 2.3 / width if ax.get_legend() and width > 4.6 else 0.98
+    ax.figure._zkx_margins = {"left": 0.02, "right": right, "top": 0.93, "bottom": 0.12}
     return ax
 
 
@@ -265,11 +268,13 @@ def render_png(ax: Any, path: str | None = None, dpi: int = 100) -> bytes:
     fig = ax.figure
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    # a fixed margin, not bbox_inches="tight" (which draws the figure twice)
-    width = fig.get_figwidth()
-    right = 1.0 - 2.3 / width if ax.get_legend() and width > 4.6 else 0.98
-    fig.subplots_adjust(left=0.02, right=right, top=0.93, bottom=0.12)
-    fig.savefig(buf, format="png", dpi=dpi)
+    margins = getattr(fig, "_zkx_margins", None)
+    if margins is not None:
+        # fixed margins, not bbox_inches="tight" (which draws the figure twice)
+        fig.subplots_adjust(**margins)
+        fig.savefig(buf, format="png", dpi=dpi)
+    else:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     data = buf.getvalue()
     if path is not None:
         with open(path, "wb") as f:

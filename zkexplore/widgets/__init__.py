@@ -3,6 +3,11 @@
 Nothing in zkexplore imports this package; notebooks do.
 """
 
+from .ensemble_views import ControlPanel, EnsembleView, Timeline
+from .recipe_views import BarrierView, ElectionView, LockView, PartyView, QueueView, SemaphoreView
 from .tree_view import TreeView
 
-__all__ = ["TreeView"]
+__all__ = [
+    "TreeView", "LockView", "ElectionView", "PartyView", "SemaphoreView", "BarrierView", "QueueView",
+    "EnsembleView", "Timeline", "ControlPanel",
+]  # fmt: skip

@@ -12,7 +12,6 @@ and the saved widget state carries the last one.
 
 from __future__ import annotations
 
-import base64
 import html
 import threading
 import time
@@ -25,12 +24,13 @@ from kazoo.client import KazooClient
 
 from ..commands import CommandResult, format_data, format_stat, run_command
 from ..model.livetree import LiveTree, TreeEvent
-from ..render import draw_tree, new_figure, render_png, tree_layout
+from ..render import draw_tree, new_figure, tree_layout
+from ._frame import FrameView
 
 __all__ = ["TreeView"]
 
 
-class TreeView(W.VBox):
+class TreeView(FrameView):
     """The live tree at ``root``, drawn as a graph.
 
     Parameters
@@ -61,7 +61,6 @@ class TreeView(W.VBox):
     max_children = T.Int(12, help="Children shown per node before folding into '+N more'.")
     path_filter = T.Unicode("", help="Show only paths containing this text (and their ancestors).")
     selected = T.Unicode(None, allow_none=True, help="The inspected node.")
-    fps = T.Float(4.0, help="Frames per second at most.")
 
     def __init__(
         self,
@@ -78,7 +77,7 @@ class TreeView(W.VBox):
     ) -> None:
         from ..ensembles.base import Ensemble
 
-        super().__init__()
+        super().__init__(fps=fps)
         self._owns_tree = False
         if isinstance(source, Ensemble):
             source = source.client()
@@ -95,15 +94,10 @@ class TreeView(W.VBox):
         self.title = title
         self._changed: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._dirty = threading.Event()
-        self._closed = False
-        self._png = b""
-        self._frames = 0
 
         self.header = W.HTML()
         self.progress = W.IntProgress(min=0, max=1, value=0, description="loading",
                                       layout=W.Layout(width="50%"))
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.filter_box = W.Text(value=path_filter, placeholder="filter: path contains…",
                                  continuous_update=False, layout=W.Layout(width="30%"))
         self.depth_box = W.BoundedIntText(value=max_depth if max_depth is not None else 0, min=0, max=64,
@@ -122,13 +116,13 @@ class TreeView(W.VBox):
             self.inspector,
             W.HBox([W.HTML("<code>zk&gt;</code>"), self.command]),
             self.output,
+            self.status,
         ]
 
         self.root = root
         self.max_depth = max_depth
         self.max_children = max_children
         self.path_filter = path_filter
-        self.fps = fps
         self.filter_box.observe(lambda ch: setattr(self, "path_filter", ch["new"]), "value")
         self.depth_box.observe(lambda ch: setattr(self, "max_depth", ch["new"] or None), "value")
         self.picker.observe(self._on_pick, "value")
@@ -140,9 +134,7 @@ class TreeView(W.VBox):
         self.tree.listen(self._on_tree)
         if self._owns_tree:
             self.tree.start(timeout=None)
-        self._thread = threading.Thread(target=self._loop, name="zkexplore-treeview", daemon=True)
-        self._thread.start()
-        self._dirty.set()
+        self._start_drawing()
 
     # -- drawing ----------------------------------------------------------------------
 
@@ -167,44 +159,12 @@ class TreeView(W.VBox):
                   title=title)
         return fig
 
-    def render(self) -> bytes:
-        """Draw one frame now and return it as PNG bytes."""
-        fig = self.figure()
-        png = render_png(fig.axes[0])
-        self._png = png
-        self._frames += 1
-        return png
+    def animating(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(now - t < self.flash_seconds for t in self._changed.values())
 
-    def save(self, path: str) -> str:
-        """Write the current frame to ``path`` (PNG); returns the path."""
-        with open(path, "wb") as f:
-            f.write(self.render())
-        return path
-
-    def _loop(self) -> None:
-        last = 0.0
-        while not self._closed:
-            self._dirty.wait(timeout=0.5)
-            if self._closed:
-                return
-            now = time.monotonic()
-            with self._lock:
-                flashing = any(now - t < self.flash_seconds for t in self._changed.values())
-            if not self._dirty.is_set() and not flashing:
-                continue
-            wait = (1.0 / max(self.fps, 0.1)) - (now - last)
-            if wait > 0:
-                time.sleep(wait)
-            self._dirty.clear()
-            last = time.monotonic()
-            try:
-                self._refresh()
-            except Exception as e:  # a broken frame must not kill the view
-                self.output.value = f"<span style='color:#b00'>drawing failed: {html.escape(repr(e))}</span>"
-
-    def _refresh(self) -> None:
-        png = self.render()
-        self.image.value = png
+    def _after_frame(self) -> None:
         done, total = self.tree.progress
         loading = self.tree.state in ("loading", "resyncing")
         self.progress.max = max(total or done, 1)
@@ -293,27 +253,13 @@ class TreeView(W.VBox):
         self.run(line)
         self.command.value = ""
 
-    # -- output everywhere ----------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        png = self._png or self.render()
-        bundle["image/png"] = base64.b64encode(png).decode("ascii")
-        return bundle
-
     def close(self) -> None:
         """Stop drawing, stop listening, and close the LiveTree if the view made it."""
         if self._closed:
             return
-        self._closed = True
-        self._dirty.set()
         self.tree.unlisten(self._on_tree)
         if self._owns_tree:
             self.tree.close()
-        if self._thread is not threading.current_thread():
-            self._thread.join(5)
-        for w in list(self.children):
-            w.close()
         super().close()
 
 

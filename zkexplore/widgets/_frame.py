@@ -1,0 +1,125 @@
+"""The machinery every picture view shares: a PNG ``Image`` widget redrawn from a
+background thread at a bounded frame rate, only when something changed (or while
+something is still animating), plus ``render()``, ``save()`` and a static
+``image/png`` for nbconvert."""
+
+from __future__ import annotations
+
+import base64
+import html
+import threading
+import time
+from typing import Any
+
+import ipywidgets as W
+import traitlets as T
+
+from ..render import render_png
+
+__all__ = ["FrameView"]
+
+
+class FrameView(W.VBox):
+    """Base of the picture views.  Subclasses implement :meth:`figure` and may
+    override :meth:`animating` (keep drawing while it returns True)."""
+
+    fps = T.Float(4.0, help="Frames per second at most.")
+
+    def __init__(self, fps: float = 4.0) -> None:
+        super().__init__()
+        self.fps = fps
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.status = W.HTML()
+        self._dirty = threading.Event()
+        self._closed = False
+        self._png = b""
+        self._frames = 0
+        self._thread: threading.Thread | None = None
+
+    def _start_drawing(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"zkexplore-{type(self).__name__}",
+                                        daemon=True)
+        self._thread.start()
+        self._dirty.set()
+
+    # -- to implement ---------------------------------------------------------------
+
+    def figure(self) -> Any:
+        """A matplotlib Figure of what the view shows now."""
+        raise NotImplementedError
+
+    def animating(self) -> bool:
+        """Whether to keep drawing although nothing changed (fades, moving time)."""
+        return False
+
+    def _after_frame(self) -> None:
+        """Update the other widgets after a frame (runs on the drawing thread)."""
+
+    # -- drawing ----------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Ask for a new frame (drawn at the next tick of the frame rate)."""
+        self._dirty.set()
+
+    def render(self) -> bytes:
+        """Draw one frame now and return it as PNG bytes."""
+        fig = self.figure()
+        png = render_png(fig.axes[0])
+        self._png = png
+        self._frames += 1
+        return png
+
+    def save(self, path: str) -> str:
+        """Write the current frame to ``path`` (PNG); returns the path."""
+        with open(path, "wb") as f:
+            f.write(self.render())
+        return path
+
+    def _loop(self) -> None:
+        last = 0.0
+        while not self._closed:
+            self._dirty.wait(timeout=0.5)
+            if self._closed:
+                return
+            if not self._dirty.is_set() and not self.animating():
+                continue
+            wait = (1.0 / max(self.fps, 0.1)) - (time.monotonic() - last)
+            if wait > 0:
+                time.sleep(wait)
+            self._dirty.clear()
+            last = time.monotonic()
+            try:
+                self.image.value = self.render()
+                self._after_frame()
+            except Exception as e:  # a broken frame must not kill the view
+                self.status.value = f"<span style='color:#b00'>drawing failed: {html.escape(repr(e))}</span>"
+
+    def wait_frame(self, timeout: float = 10.0) -> bytes:
+        """Wait until the drawing thread has produced a frame; return it."""
+        deadline = time.monotonic() + timeout
+        start = self._frames
+        while self._frames == start and time.monotonic() < deadline:
+            self._dirty.set()
+            time.sleep(0.02)
+        return self._png
+
+    # -- output everywhere --------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        png = self._png or self.render()
+        bundle["image/png"] = base64.b64encode(png).decode("ascii")
+        return bundle
+
+    def close(self) -> None:
+        """Stop drawing and close the widgets."""
+        if self._closed:
+            return
+        self._closed = True
+        self._dirty.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
+        for w in list(self.children):
+            w.close()
+        self.image.close()
+        super().close()
