@@ -20,7 +20,7 @@ CORPUS = load_corpus()
 
 
 def test_corpus_has_a_stored_real_trace_for_every_scenario():
-    assert len(CORPUS) >= 30
+    assert len(CORPUS) >= 85
     stored = {f[:-5] for f in os.listdir(os.path.join(TRACE_DIR, "real")) if f.endswith(".json")}
     assert stored == set(CORPUS), "scenarios and stored traces differ"
     for name in CORPUS:
@@ -31,7 +31,7 @@ def test_corpus_has_a_stored_real_trace_for_every_scenario():
 def test_corpus_covers_the_promised_ground():
     tags = {tag for sc in CORPUS.values() for tag in sc.tags}
     assert {"basic", "versions", "ephemeral", "sequential", "watches", "multi", "acl",
-            "sessions", "faults"} <= tags
+            "sessions", "faults", "extended", "raw", "persistent"} <= tags, tags
     names = set(CORPUS)
     assert {"session_expiry", "leader_kill_keeps_session"} <= names
 

@@ -7,6 +7,8 @@
   client); Ctrl-C or SIGTERM stops it.
 - ``zkexplore snapshot HOSTS [--root /path] --out tree.png``: draw a tree headlessly,
   read-only (it never writes).
+- ``zkexplore demo lock|herd|election|failover|lease --out FILE.gif``: record a
+  scenario on a seeded simulated ensemble as an animated GIF.
 """
 
 from __future__ import annotations
@@ -119,6 +121,17 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demos import record
+
+    result = record(args.name, args.out, seed=args.seed)
+    holders = [m["holder"] for m in result.meta]
+    changes = sum(1 for a, b in zip(holders, holders[1:]) if a != b)
+    print(f"wrote {result.path}: {result.frames} frames over {result.seconds:.1f} s, "
+          f"{changes} changes of holder/leader", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="zkexplore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     snap.add_argument("--max-rate", type=float, default=None, help="read at most this many nodes/s")
     snap.add_argument("--timeout", type=float, default=60.0, help="seconds to connect and load")
     snap.set_defaults(func=cmd_snapshot)
+    from .demos import DEMOS
+
+    demo = sub.add_parser("demo", help="record a demo scenario as an animated GIF")
+    demo.add_argument("name", choices=DEMOS)
+    demo.add_argument("--out", required=True, help="the GIF file to write")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

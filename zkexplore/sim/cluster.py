@@ -43,9 +43,10 @@ from typing import Any
 
 from ..errors import EnsembleError
 from . import jute as J
-from .acl import authenticate, check_acl
+from .acl import auth_order, authenticate, check_acl
 from .datatree import (
     CONTAINER_OWNER,
+    TTL_MAX,
     TTL_OWNER_MASK,
     Change,
     DataTree,
@@ -71,6 +72,19 @@ _WRITE_OPS = frozenset(
      OpCode.deleteContainer, OpCode.setData, OpCode.setACL, OpCode.multi, OpCode.reconfig,
      OpCode.check]
 )  # fmt: skip
+
+#: Request types a 3.8 server accepts after the handshake (``Request.isValid``, plus
+#: auth and sasl, which it handles before); any other type is answered
+#: UNIMPLEMENTED with zxid -1 and the connection is closed.
+_VALID_OPS = _WRITE_OPS | frozenset(
+    [OpCode.exists, OpCode.getData, OpCode.getACL, OpCode.getChildren, OpCode.getChildren2,
+     OpCode.sync, OpCode.ping, OpCode.closeSession, OpCode.createSession, OpCode.multiRead,
+     OpCode.setWatches, OpCode.setWatches2, OpCode.checkWatches, OpCode.removeWatches,
+     OpCode.addWatch, OpCode.getEphemerals, OpCode.getAllChildrenNumber, OpCode.whoAmI]
+)  # fmt: skip
+
+#: A request body that could not be decoded (a write still becomes a failed txn).
+_UNREADABLE = object()
 
 
 @dataclass
@@ -250,7 +264,7 @@ class Cluster:
         self.seed = seed
         self.now = 0.0
         self.wall_base = 1_700_000_000_000
-        self.tree = DataTree()
+        self.tree = DataTree(*self._config_node(size))
         self.servers = [ServerCore(self, i + 1) for i in range(size)]
         self.by_id = {s.id: s for s in self.servers}
         self.sessions: dict[int, Session] = {}
@@ -275,6 +289,15 @@ class Cluster:
         self._elect(initial=True)
         self._at(self.config.tick_ms / 1000.0, self._tick)
         self._at(self.config.container_check_ms / 1000.0, self._container_check)
+
+    def _config_node(self, size: int) -> tuple[bytes, int]:
+        """Data and mtime of ``/zookeeper/config``: an ensemble's dynamic config as
+        3.8 writes it (our servers have no quorum ports: these are made up), set
+        when the servers start; a standalone server has none."""
+        if size == 1:
+            return b"", 0
+        lines = [f"server.{i}=127.0.0.1:{28880 + i}:{38880 + i}:participant" for i in range(1, size + 1)]
+        return "\n".join([*lines, "version=0"]).encode(), self.wall_base
 
     # -- time ----------------------------------------------------------------------
 
@@ -400,19 +423,25 @@ class Cluster:
             self._auth(conn, xid, payload, off)
             return
         if op == OpCode.sasl:
-            conn.send(J.encode_reply(xid, 0, Err.AUTHFAILED))
-            self._close_conn(conn)
+            # no SASL configured: 3.8 answers OK (zxid 0, no token) and carries on
+            conn.send(J.encode_reply(xid, 0, 0, J.SaslResponse(None)))
+            return
+        if op not in _VALID_OPS:
+            # UnimplementedRequestProcessor: zxid -1, then the connection is closed
+            p = Pending(xid, op, None, "unimplemented")
+            p.wait = Err.UNIMPLEMENTED
+            conn.queue.append(p)
+            self._dirty.add(conn)
             return
         try:
             req = J.decode_request(op, payload, off)
         except J.JuteError:
-            if op in J.REQUEST_TYPES:
-                p = Pending(xid, op, None, "error")
-                p.wait = Err.MARSHALLINGERROR
-                conn.queue.append(p)
+            if op in _WRITE_OPS:
+                # the leader gives it a zxid before reading the body: a failed txn
+                self._write(conn, Pending(xid, op, _UNREADABLE, "write"))
             else:
                 p = Pending(xid, op, None, "error")
-                p.wait = Err.UNIMPLEMENTED
+                p.wait = Err.MARSHALLINGERROR
                 conn.queue.append(p)
             self._dirty.add(conn)
             return
@@ -463,15 +492,16 @@ class Cluster:
             conn.queue.append(p)
             self._decide(conn, p, OpCode.createSession, lambda zxid, txn: self._create_session(sess, txn))
             return
+        # ZooKeeper closes the session's other connections on this server before it
+        # checks anything (a wrong password still cuts the right one off)
+        for other in list(server.conns):
+            if other is not conn and other.session is not None and other.session.id == sid:
+                self._close_conn(other)
         sess = self.sessions.get(sid)
         if sess is None or sess.closing or req.passwd != sess.passwd:
             self._connect_reply(conn, None)
             self._close_conn(conn)
             return
-        # the session moves here: an older connection of it on this server is closed
-        for other in list(server.conns):
-            if other is not conn and other.session is sess:
-                self._close_conn(other)
         sess.owner = server.id
         sess.timeout = conn.timeout
         self._touch(sess)
@@ -571,16 +601,18 @@ class Cluster:
         conn.queue.append(p)
         if not server.serving:
             return
-        if sess.owner != server.id:
-            # the session has moved to another server: ZooKeeper answers SESSIONMOVED
-            # and drops this stale connection
-            self._close_conn(conn)
+        if sess.owner != server.id and p.kind != "close":
+            # the session has moved to another server: the leader refuses the write
+            # (a failed txn, SESSIONMOVED) and this server then drops the stale
+            # connection without a reply
+            p.kind = "moved"
+            self._decide(conn, p, p.op, lambda zxid, txn: self._moved(sess, txn))
             return
         if sess.closing or sess.id not in self.sessions:
             p.kind = "error"
             p.wait = Err.SESSIONEXPIRED
             return
-        auth = tuple(conn.auth)
+        auth = tuple(auth_order(conn.auth))  # the "auth" scheme expands in this order
         req = p.req
         op = p.op
         if op == OpCode.closeSession:
@@ -588,6 +620,11 @@ class Cluster:
             self._decide(conn, p, op, lambda zxid, txn: self._close_session(sess, zxid, txn))
             return
         self._decide(conn, p, op, lambda zxid, txn: self._execute(op, req, auth, sess, zxid, txn))
+
+    @staticmethod
+    def _moved(sess: Session, txn: Txn) -> None:
+        txn.session = sess.id
+        txn.err = Err.SESSIONMOVED
 
     def _close_session(self, sess: Session, zxid: int, txn: Txn) -> None:
         ch = self.tree.kill_session(sess.id, zxid)
@@ -601,6 +638,8 @@ class Cluster:
         txn.session = sess.id
         ch = Change()
         try:
+            if req is _UNREADABLE:
+                self._unreadable(op)
             if op == OpCode.multi:
                 txn.reply = self._multi(req, auth, sess, zxid, txn.time, ch)
             else:
@@ -612,28 +651,45 @@ class Cluster:
             txn.reply = None
         txn.undo, txn.triggers = ch.undo, ch.triggers
 
+    @staticmethod
+    def _unreadable(op: int) -> None:
+        """The error of a write whose body could not be read: the checks that come
+        before ZooKeeper reads the body decide some."""
+        if op == OpCode.deleteContainer:
+            raise ZkError(Err.BADARGUMENTS)
+        if op == OpCode.reconfig:
+            raise ZkError(Err.RECONFIGDISABLED)
+        raise ZkError(Err.MARSHALLINGERROR)
+
     def _create_args(self, op: int, req: Any) -> tuple[int, bool]:
-        """(owner-kind flags) -> (owner marker, sequential) for a create request."""
-        flags = req.flags
-        mode = J.CreateMode.from_flag(flags)
+        """A create request's (owner marker, sequential), checked as
+        ``CreateMode.fromFlag`` and ``validateCreateRequest`` do.
+
+        The opcode, not the flag, makes the node: createContainer makes a container
+        whatever its (valid, non-TTL) flag, createTTL a TTL node, create/create2 an
+        ephemeral or persistent node (the CONTAINER flag gives a persistent one).
+        Only createTTL carries a TTL; the others count as TTL -1, which a TTL flag
+        refuses.
+        """
+        mode = J.CreateMode.from_flag(req.flags)
         if mode is None:
             raise ZkError(Err.BADARGUMENTS, req.path)
-        if op == OpCode.createTTL:
-            if not mode.is_ttl:
-                raise ZkError(Err.BADARGUMENTS, req.path)
+        ttl = req.ttl if op == OpCode.createTTL else -1
+        if mode.is_ttl:
             if not self.config.extended_types:
                 raise ZkError(Err.UNIMPLEMENTED, req.path)
-            ttl = req.ttl
-            if ttl <= 0 or ttl > 0x00FFFFFFFFFFFFFF:
+            if ttl <= 0 or ttl > TTL_MAX:
                 raise ZkError(Err.BADARGUMENTS, req.path)
-            owner = (TTL_OWNER_MASK | ttl) - (1 << 64)
-            return owner, mode.is_sequential
-        if mode.is_ttl:
+        elif ttl >= 0:
             raise ZkError(Err.BADARGUMENTS, req.path)
-        if op == OpCode.createContainer or mode.is_container:
-            if op != OpCode.createContainer:
+        if op == OpCode.createContainer:
+            return CONTAINER_OWNER, mode.is_sequential
+        if op == OpCode.createTTL:
+            if not mode.is_ttl:
+                # a negative TTL with a plain flag passes 3.8's checks and then fails
+                # to apply on every server; refuse it instead
                 raise ZkError(Err.BADARGUMENTS, req.path)
-            return CONTAINER_OWNER, False
+            return (TTL_OWNER_MASK | ttl) - (1 << 64), mode.is_sequential
         return (-1 if mode.is_ephemeral else 0), mode.is_sequential
 
     def _one(self, op: int, req: Any, auth: tuple, sess: Session, zxid: int, time: int,
@@ -643,7 +699,7 @@ class Cluster:
             owner, seq = self._create_args(op, req)
             if owner == -1:
                 owner = sess.id
-            path, _ = tree.create(req.path, req.data or b"", req.acl, zxid=zxid, time=time,
+            path, _ = tree.create(req.path, req.data, req.acl, zxid=zxid, time=time,
                                   owner=owner, auth=auth, sequential=seq, ch=ch)
             if op == OpCode.create:
                 return J.CreateResponse(path)
@@ -654,10 +710,13 @@ class Cluster:
             tree.delete(req.path, req.version, zxid=zxid, auth=auth, ch=ch)
             return None
         if op == OpCode.deleteContainer:
-            self._delete_container(req.path, zxid, ch)
-            return None
+            # 3.8 takes the path of a deleteContainer from the raw request buffer,
+            # which from a client starts with the (zero-filled) request header: the
+            # path holds a NUL and is refused.  Only the container manager's own
+            # requests (see _cleanup) delete anything.
+            raise ZkError(Err.BADARGUMENTS, req.path)
         if op == OpCode.setData:
-            stat, _ = tree.set_data(req.path, req.data or b"", req.version, zxid=zxid,
+            stat, _ = tree.set_data(req.path, req.data, req.version, zxid=zxid,
                                     time=time, auth=auth, ch=ch)
             return J.SetDataResponse(stat)
         if op == OpCode.setACL:
@@ -763,12 +822,19 @@ class Cluster:
             elif kind == "error":
                 q.popleft()
                 conn.send(J.encode_reply(p.xid, s.applied, p.wait or 0))
+            elif kind == "unimplemented":
+                q.popleft()
+                conn.send(J.encode_reply(p.xid, -1, Err.UNIMPLEMENTED))
+                self._close_conn(conn)
             elif p.wait is None or s.applied < p.wait:
                 break
             elif kind == "sync":
                 q.popleft()
                 conn.last_op = "SYNC"
-                conn.send(J.encode_reply(p.xid, s.applied, 0, J.SyncResponse(p.req.path)))
+                conn.send(J.encode_reply(p.xid, s.applied, 0, _JavaPath(p.req.path)))
+            elif kind == "moved":
+                q.popleft()
+                self._close_conn(conn)
             elif kind == "connect":
                 q.popleft()
                 sess = p.req
@@ -819,7 +885,7 @@ class Cluster:
             conn.send(J.encode_reply(J.XID_PING, s.applied, 0))
             return
         if op in (OpCode.setWatches, OpCode.setWatches2):
-            conn.send(J.encode_reply(J.XID_SET_WATCHES, s.applied, 0))
+            conn.send(J.encode_reply(xid, s.applied, 0))  # the request's xid (-8 from clients)
             return
         conn.send(J.encode_reply(xid, s.applied, 0, body))
 
@@ -836,6 +902,8 @@ class Cluster:
                 s.watches.add_data(req.path, conn)
             return J.GetDataResponse(node.data, self._stat(view, req.path, node))
         if op == OpCode.exists:
+            if "\0" in (req.path or ""):
+                raise ZkError(Err.BADARGUMENTS)  # FinalRequestProcessor checks this one
             node = view.get(req.path)
             if req.watch:
                 s.watches.add_data(req.path, conn)
@@ -873,6 +941,8 @@ class Cluster:
         if op == OpCode.multiRead:
             results: list[J.JuteRecord] = []
             for sub in req.ops:
+                # the ops of a multiRead are read as paths only: no watch is set
+                sub = type(sub)(sub.path, False)
                 try:
                     body = self._read_body(conn, sub.OPCODE, sub)
                 except ZkError as e:
@@ -886,22 +956,28 @@ class Cluster:
             if node is None:
                 raise ZkError(Err.NONODE)
             check_acl(node.acl, Perms.READ, auth)
-            return J.GetAllChildrenNumberResponse(self._count_below(view, req.path))
+            # 3.8 counts the keys of its node map below the path; "" (the root under
+            # its other name) so counts the root's "/" entry too
+            extra = 1 if req.path == "" else 0
+            return J.GetAllChildrenNumberResponse(self._count_below(view, req.path or "/") + extra)
         if op == OpCode.getEphemerals:
             sess = conn.session
             assert sess is not None
-            prefix = req.prefix_path or "/"
-            paths = sorted(
-                p for p in self.tree.ephemerals.get(sess.id, ()) if prefix == "/" or p.startswith(prefix)
-            )
+            prefix = req.prefix_path
+            everything = prefix is None or prefix.strip() in ("", "/")
+            paths = [p for p in self.tree.session_ephemerals(sess.id) if everything or p.startswith(prefix)]
             return J.GetEphemeralsResponse(tuple(paths))
         if op == OpCode.addWatch:
             if req.mode not in (0, 1):
-                raise ZkError(Err.BADARGUMENTS, req.path)
+                # AddWatchMode.fromZooDef throws while the request is read
+                raise ZkError(Err.MARSHALLINGERROR, req.path)
             s.watches.add_persistent(req.path, conn, recursive=req.mode == 1)
             return J.ErrorResponse(0)
         if op in (OpCode.checkWatches, OpCode.removeWatches):
             kind = req.type
+            if kind not in (1, 2, 3):
+                # WatcherType.fromInt throws while the request is read
+                raise ZkError(Err.MARSHALLINGERROR, req.path)
             if op == OpCode.checkWatches:
                 ok = s.watches.has(req.path, conn, kind)
             else:
@@ -913,7 +989,11 @@ class Cluster:
             self._set_watches(conn, req)
             return None
         if op == OpCode.whoAmI:
-            return J.WhoAmIResponse(tuple(J.ClientInfo(i.scheme, i.id) for i in auth))
+            # each auth provider names its user: the digest one by the part before ':'
+            return J.WhoAmIResponse(tuple(
+                J.ClientInfo(i.scheme, i.id.split(":", 1)[0] if i.scheme == "digest" else i.id)
+                for i in auth_order(auth)
+            ))
         raise ZkError(Err.UNIMPLEMENTED)
 
     @staticmethod
@@ -967,7 +1047,7 @@ class Cluster:
             s.watches.add_persistent(path, conn, recursive=True)
         for etype, path in events:
             conn.send(J.encode_reply(J.XID_NOTIFICATION, -1, 0,
-                                     J.WatcherEvent(etype, KeeperState.SyncConnected, path)))
+                                     _JavaWatcherEvent(etype, KeeperState.SyncConnected, path)))
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -1315,6 +1395,49 @@ class Cluster:
                 for x in sorted(self.sessions.values(), key=lambda x: x.id)
             ],
         }
+
+
+def _java_utf8(s: str | None) -> bytes:
+    """A string as Java's jute ``writeString`` puts it on the wire: UTF-8 of each
+    UTF-16 unit, so a character above U+FFFF becomes two 3-byte surrogates
+    (CESU-8).  Only paths a server echoes unvalidated (sync, SetWatches) show it."""
+    if s is None:
+        return b"\xff\xff\xff\xff"
+    if s.isascii() or max(s) <= "\uffff":
+        b = s.encode("utf-8", "replace")
+    else:
+        units = s.encode("utf-16-be", "surrogatepass")
+        b = b"".join(
+            units[i : i + 2].decode("utf-16-be", "surrogatepass").encode("utf-8", "surrogatepass")
+            for i in range(0, len(units), 2)
+        )
+    return len(b).to_bytes(4, "big") + b
+
+
+class _JavaPath(J.JuteRecord):
+    """A reply body of one path (``SyncResponse``) in Java's string encoding."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+
+    def write(self, out: bytearray) -> None:
+        out += _java_utf8(self.path)
+
+
+class _JavaWatcherEvent(J.JuteRecord):
+    """A ``WatcherEvent`` whose path is in Java's string encoding."""
+
+    __slots__ = ("type", "state", "path")
+
+    def __init__(self, type: int, state: int, path: str | None) -> None:
+        self.type, self.state, self.path = type, state, path
+
+    def write(self, out: bytearray) -> None:
+        out += int(self.type).to_bytes(4, "big", signed=True)
+        out += int(self.state).to_bytes(4, "big", signed=True)
+        out += _java_utf8(self.path)
 
 
 _LAST_OP = {

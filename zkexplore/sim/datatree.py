@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .acl import AclCache, check_acl, fixup_acl
+from .javahash import grown_capacity, ordered
 from .jute import ACL, Err, EventType, Id, Perms, Stat
 
 __all__ = [
@@ -33,7 +34,10 @@ __all__ = [
     "Undo",
     "CONTAINER_OWNER",
     "TTL_OWNER_MASK",
+    "TTL_MAX",
+    "SPECIAL_PATHS",
     "validate_path",
+    "split_parent",
     "parent_of",
 ]
 
@@ -41,7 +45,8 @@ __all__ = [
 CONTAINER_OWNER = -0x8000000000000000
 #: TTL nodes store ``0xFF00_0000_0000_0000 | ttl`` (as a signed long) in ``ephemeralOwner``.
 TTL_OWNER_MASK = 0xFF00000000000000
-TTL_MAX = 0x00FFFFFFFFFFFFFF  # EphemeralType.TTL max value (2^40-1 is what 3.8 allows)
+#: The largest TTL (ms): ``EphemeralType.TTL.maxValue()``, 40 bits.
+TTL_MAX = 0x000000FFFFFFFFFF
 
 SPECIAL_PATHS = frozenset({"/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"})
 
@@ -62,6 +67,18 @@ def parent_of(path: str) -> str:
 
 def name_of(path: str) -> str:
     return path[path.rfind("/") + 1 :]
+
+
+def split_parent(path: Any) -> str:
+    """The parent of a path as ``PrepRequestProcessor`` finds it for create and
+    delete: everything before the last slash (``""`` for ``"/a"``, which names the
+    root).  No slash or a NUL is ``ZkError(BADARGUMENTS)``; nothing else is checked."""
+    if not isinstance(path, str):
+        raise ZkError(Err.BADARGUMENTS)
+    i = path.rfind("/")
+    if i == -1 or "\0" in path:
+        raise ZkError(Err.BADARGUMENTS, path)
+    return path[:i]
 
 
 def validate_path(path: Any, sequential: bool = False) -> None:
@@ -117,7 +134,7 @@ class Node:
         "aversion", "owner", "pzxid", "children",
     )  # fmt: skip
 
-    def __init__(self, data: bytes, acl: tuple[ACL, ...], zxid: int, time: int, owner: int) -> None:
+    def __init__(self, data: bytes | None, acl: tuple[ACL, ...], zxid: int, time: int, owner: int) -> None:
         self.data = data
         self.acl = acl
         self.czxid = self.mzxid = self.pzxid = zxid
@@ -142,7 +159,7 @@ class Node:
         return Stat(
             self.czxid, self.mzxid, self.ctime, self.mtime, self.version,
             2 * self.cversion - num_children, self.aversion, _client_owner(self.owner),
-            len(self.data), num_children, self.pzxid,
+            len(self.data or b""), num_children, self.pzxid,
         )  # fmt: skip
 
 
@@ -169,7 +186,7 @@ class NodeState(tuple):  # type: ignore[type-arg]
     def stat(self, num_children: int) -> Stat:
         return Stat(
             self[2], self[3], self[4], self[5], self[6], 2 * self[7] - num_children, self[8],
-            _client_owner(self[9]), len(self[0]), num_children, self[10],
+            _client_owner(self[9]), len(self[0] or b""), num_children, self[10],
         )  # fmt: skip
 
 
@@ -212,10 +229,13 @@ class DataTree:
     (b'x', 0)
     """
 
-    def __init__(self, config_data: bytes = b"") -> None:
+    def __init__(self, config_data: bytes = b"", config_time: int = 0) -> None:
         self.acls = AclCache()
         self.nodes: dict[str, Node] = {}
-        self.ephemerals: dict[int, set[str]] = {}
+        #: session -> its ephemeral paths, in creation order (dict keys)
+        self.ephemerals: dict[int, dict[str, None]] = {}
+        #: session -> bucket count of ZooKeeper's HashSet of them (for its order)
+        self.ephemeral_capacity: dict[int, int] = {}
         self.containers: set[str] = set()
         self.ttls: set[str] = set()
         open_acl = self.acls.intern((ACL(int(Perms.ALL), Id("world", "anyone")),))
@@ -223,8 +243,9 @@ class DataTree:
         root = Node(b"", open_acl, 0, 0, 0)
         zk = Node(b"", open_acl, 0, 0, 0)
         quota = Node(b"", open_acl, 0, 0, 0)
-        config = Node(config_data, read_acl, 0, 0, 0)
-        config.aversion = -1
+        config = Node(config_data, read_acl, 0, config_time, 0)
+        config.ctime = 0
+        config.version = config.aversion = -1
         self.nodes = {"/": root, "/zookeeper": zk, "/zookeeper/quota": quota, "/zookeeper/config": config}
         root.children = {"zookeeper"}
         zk.children = {"quota", "config"}
@@ -232,14 +253,24 @@ class DataTree:
     # -- reading ---------------------------------------------------------------
 
     def get(self, path: str) -> Node | None:
-        return self.nodes.get(path)
+        """The node at ``path``; ``""`` is the root too (ZooKeeper's ``DataTree``
+        keeps the root under both names, so reads of ``""`` see it)."""
+        return self.nodes.get("/" if path == "" else path)
 
     def children(self, path: str) -> set[str]:
-        node = self.nodes.get(path)
+        node = self.nodes.get("/" if path == "" else path)
         return set(node.children) if node is not None and node.children else set()
 
     def __len__(self) -> int:
         return len(self.nodes)
+
+    def session_ephemerals(self, session: int) -> list[str]:
+        """A session's ephemeral paths in the order ZooKeeper lists them (a cloned
+        Java HashSet's order)."""
+        paths = self.ephemerals.get(session)
+        if not paths:
+            return []
+        return ordered(paths, self.ephemeral_capacity.get(session, 16))
 
     def kind(self, path: str) -> str:
         """``"persistent"``, ``"ephemeral"``, ``"container"`` or ``"ttl"``."""
@@ -276,7 +307,10 @@ class DataTree:
     def _index(self, path: str, node: Node) -> None:
         kind = _owner_kind(node.owner)
         if kind == "ephemeral":
-            self.ephemerals.setdefault(node.owner, set()).add(path)
+            paths = self.ephemerals.setdefault(node.owner, {})
+            paths[path] = None
+            cap = self.ephemeral_capacity.get(node.owner, 16)
+            self.ephemeral_capacity[node.owner] = grown_capacity(cap, len(paths))
         elif kind == "container":
             self.containers.add(path)
         elif kind == "ttl":
@@ -287,7 +321,7 @@ class DataTree:
         if kind == "ephemeral":
             paths = self.ephemerals.get(node.owner)
             if paths is not None:
-                paths.discard(path)
+                paths.pop(path, None)
                 if not paths:
                     del self.ephemerals[node.owner]
         elif kind == "container":
@@ -332,7 +366,7 @@ class DataTree:
     # -- ops, checked like PrepRequestProcessor ------------------------------------
 
     def _node(self, path: str) -> Node:
-        node = self.nodes.get(path)
+        node = self.nodes.get("/" if path == "" else path)
         if node is None:
             raise ZkError(Err.NONODE, path)
         return node
@@ -340,7 +374,7 @@ class DataTree:
     def create(
         self,
         path: str,
-        data: bytes,
+        data: bytes | None,
         acl: tuple[ACL, ...] | list[ACL],
         *,
         zxid: int,
@@ -350,18 +384,21 @@ class DataTree:
         sequential: bool = False,
         ch: Change | None = None,
     ) -> tuple[str, Change]:
-        """Create a node; returns its actual path (with the sequence suffix)."""
+        """Create a node; returns its actual path (with the sequence suffix).
+
+        The checks run in ``pRequest2TxnCreate``'s order: the parent is found by the
+        last slash, the ACL fixed up, the parent looked up (NoNode) and its CREATE
+        permission checked *before* the full path is validated, so ``/a/`` under a
+        missing ``/a`` is NoNode but under an existing one BadArguments.
+        """
         ch = ch if ch is not None else Change()
-        validate_path(path, sequential)
-        parent_path = parent_of(path) if path != "/" else "/"
-        if path == "/":
-            raise ZkError(Err.NODEEXISTS, path)
-        parent = self._node(parent_path)
+        parent_path = split_parent(path) or "/"
         fixed = fixup_acl(acl, auth)
+        parent = self._node(parent_path)
         check_acl(parent.acl, Perms.CREATE, auth)
         if sequential:
             path = f"{path}{parent.cversion:010d}"
-            validate_path(path)
+        validate_path(path)
         if path in self.nodes:
             raise ZkError(Err.NODEEXISTS, path)
         if _owner_kind(parent.owner) == "ephemeral":
@@ -380,10 +417,11 @@ class DataTree:
         ch: Change | None = None, check_perms: bool = True,
     ) -> Change:
         ch = ch if ch is not None else Change()
-        validate_path(path)
+        # getParentPathAndValidate: only a missing slash, a NUL or a special path
+        # is refused here; "/a/" is looked up (and is NoNode)
+        parent_path = split_parent(path) or "/"
         if path in SPECIAL_PATHS:
             raise ZkError(Err.BADARGUMENTS, path)
-        parent_path = parent_of(path)
         parent = self._node(parent_path)
         if check_perms:
             check_acl(parent.acl, Perms.DELETE, auth)
@@ -406,7 +444,7 @@ class DataTree:
         ch.triggers.append((parent_path, EventType.NodeChildrenChanged))
 
     def set_data(
-        self, path: str, data: bytes, version: int, *, zxid: int, time: int,
+        self, path: str, data: bytes | None, version: int, *, zxid: int, time: int,
         auth: tuple[Id, ...] | list[Id], ch: Change | None = None,
     ) -> tuple[Stat, Change]:
         ch = ch if ch is not None else Change()
@@ -452,6 +490,7 @@ class DataTree:
         for path in sorted(self.ephemerals.get(session, ()), reverse=True):
             if path in self.nodes:
                 self._delete_node(path, zxid, ch)
+        self.ephemeral_capacity.pop(session, None)
         return ch
 
     def delete_unchecked(self, path: str, zxid: int, ch: Change | None = None) -> Change:
@@ -492,11 +531,13 @@ class View:
                     self.child_at.setdefault(parent_of(path), {})[name_of(path)] = True
 
     def get(self, path: str) -> Node | NodeState | None:
+        path = "/" if path == "" else path
         if path in self.before:
             return self.before[path]
         return self.tree.nodes.get(path)
 
     def children(self, path: str) -> set[str]:
+        path = "/" if path == "" else path
         if self.get(path) is None:
             return set()
         head = self.tree.nodes.get(path)

@@ -28,6 +28,12 @@ def _version(cluster: "Cluster") -> str:
     return f"Zookeeper version: {cluster.config.version}, built on 2026-01-01 00:00 UTC"
 
 
+def _node_count(cluster: "Cluster") -> int:
+    """``DataTree.getNodeCount()``: ZooKeeper stores the root under "" and "/", and
+    counts it twice."""
+    return len(cluster.tree) + 1
+
+
 def _stats(cluster: "Cluster", s: "ServerCore") -> list[str]:
     lines = [
         "Latency min/avg/max: 0/0.0/0",
@@ -37,7 +43,7 @@ def _stats(cluster: "Cluster", s: "ServerCore") -> list[str]:
         "Outstanding: 0",
         f"Zxid: 0x{s.applied:x}",
         f"Mode: {_mode(cluster, s)}",
-        f"Node count: {len(cluster.tree)}",
+        f"Node count: {_node_count(cluster)}",
     ]
     if s.role == "leader" and len(cluster.servers) > 1:
         lines.append("Proposal sizes last/min/max: -1/-1/-1")
@@ -108,7 +114,7 @@ def answer(cluster: "Cluster", s: "ServerCore", word: str) -> str:
     if word == "mntr":
         tree = cluster.tree
         ephemerals = sum(len(v) for v in tree.ephemerals.values())
-        size = sum(len(p) + len(n.data) for p, n in tree.nodes.items())
+        size = sum(len(p) + len(n.data or b"") for p, n in tree.nodes.items())
         rows = [
             ("zk_version", f"{cluster.config.version}, built on 2026-01-01 00:00 UTC"),
             ("zk_server_state", _mode(cluster, s)),
@@ -119,7 +125,7 @@ def answer(cluster: "Cluster", s: "ServerCore", word: str) -> str:
             ("zk_packets_sent", str(sum(c.sent for c in s.conns))),
             ("zk_num_alive_connections", str(len(s.conns))),
             ("zk_outstanding_requests", "0"),
-            ("zk_znode_count", str(len(tree))),
+            ("zk_znode_count", str(_node_count(cluster))),
             ("zk_watch_count", str(s.watches.count())),
             ("zk_ephemerals_count", str(ephemerals)),
             ("zk_approximate_data_size", str(size)),

@@ -11,7 +11,11 @@ ensembles give equal traces:
 - session ids become ``"s1"``, ``"s2"``, ... in the order the trial's clients
   connected; times (ctime, mtime) become ``"T"``;
 - children lists are sorted (ZooKeeper does not define their order), bytes become
-  ``"b:text"`` or ``"hex:..."``, exceptions their kazoo class name.
+  ``"b:text"`` or ``"hex:..."``, exceptions their kazoo class name;
+- what a raw client (:meth:`Trial.raw`, :mod:`zkexplore.testing.rawclient`) gets
+  back: replies as ``{"xid", "zxid", "err", "body"}`` with error codes by name,
+  jute records as dicts of their fields, connect responses with the password
+  reduced to ``"zero"`` or ``"set"``, notifications like kazoo's events.
 
 The traces of a real ZooKeeper are stored with the package
 (``zkexplore/testing/traces/real/<scenario>.json``) so a simulated ensemble can be
@@ -41,7 +45,10 @@ from kazoo.exceptions import KazooException, NoAuthError, NoNodeError
 from kazoo.protocol.states import KazooState, WatchedEvent, ZnodeStat
 from kazoo.security import ACL
 
+from ..client import to_stat
 from ..ensembles.base import Ensemble, Server
+from ..sim import jute as J
+from .rawclient import Notification, RawClient, RawReply
 
 __all__ = [
     "Scenario",
@@ -161,6 +168,14 @@ class _Normalizer:
             return str(v)
         if isinstance(v, BaseException):
             return {"error": type(v).__name__}
+        if isinstance(v, RawReply):
+            return {"xid": v.xid, "zxid": self.zxid(v.zxid) if v.zxid >= 0 else v.zxid,
+                    "err": v.err_name, "body": self.value(v.body)}
+        if isinstance(v, Notification):
+            return {"event": _enum_name(J.EventType, v.event.type),
+                    "state": _enum_name(J.KeeperState, v.event.state), "path": v.event.path}
+        if isinstance(v, J.JuteRecord):
+            return self.record(v)
         if isinstance(v, dict):
             return {str(k): self.value(x) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
@@ -168,6 +183,44 @@ class _Normalizer:
         if isinstance(v, (set, frozenset)):
             return sorted(self.value(x) for x in v)
         raise TypeError(f"cannot normalise {type(v).__name__} for a trace")
+
+    #: fields of jute records whose order ZooKeeper does not define
+    _UNORDERED = frozenset({"children", "ephemerals", "client_info"})
+
+    def record(self, r: J.JuteRecord) -> Any:
+        """A jute record as a dict of its (normalised) fields."""
+        if isinstance(r, J.Stat):
+            return self.stat(to_stat(r))  # type: ignore[arg-type]
+        if isinstance(r, J.ConnectResponse):
+            return {"timeout": r.timeout, "session": self.session(r.session_id),
+                    "passwd": "zero" if not any(r.passwd or b"") else "set",
+                    "read_only": r.read_only}
+        if isinstance(r, J.ErrorResult):
+            return {"error": _enum_name(J.Err, r.err)}
+        out: dict[str, Any] = {"type": type(r).__name__}
+        for f in _fields_of(r):
+            x = getattr(r, f)
+            if f in self._UNORDERED:
+                out[f] = sorted((self.value(i) for i in x), key=lambda i: json.dumps(i, sort_keys=True))
+            else:
+                out[f] = self.value(x)
+        return out
+
+
+def _fields_of(r: J.JuteRecord) -> tuple[str, ...]:
+    names = getattr(type(r), "_fields", None)
+    if names is None:
+        import dataclasses
+
+        names = tuple(f.name for f in dataclasses.fields(r))  # type: ignore[arg-type]
+    return tuple(names)
+
+
+def _enum_name(enum: Any, code: int) -> str | int:
+    try:
+        return enum(code).name
+    except ValueError:
+        return code
 
 
 @dataclass(eq=False)
@@ -203,6 +256,7 @@ class Trial:
         self.clients: dict[str, KazooClient] = {}
         self._states: dict[str, list[KazooState]] = {}
         self._watchers: dict[str, _Watcher] = {}
+        self.raws: dict[str, RawClient] = {}
         self._default_server = ensemble.servers[0] if ensemble.servers else None
 
     # -- building blocks ---------------------------------------------------------
@@ -231,6 +285,26 @@ class Trial:
         self.norm.add_session(zk.client_id[0])
         return zk
 
+    def raw(self, name: str | None = None, server: "int | Server | None" = None, *,
+            connect: bool = True, io_timeout: float = 5.0, **connect_kwargs: Any) -> RawClient:
+        """A :class:`~zkexplore.testing.rawclient.RawClient` on one server (the first
+        by default), connected with ``connect_kwargs`` (``timeout_ms``,
+        ``session_id``, ``passwd``, ``read_only``, ...) unless ``connect=False``.
+
+        Every session it is granted gets a label (``"s1"``, ...) as a kazoo
+        client's would; at the end of the trial its session is closed, reconnecting
+        to it if needed, so that no session outlives the scenario.
+        """
+        name = name or f"r{len(self.raws) + 1}"
+        if name in self.raws:
+            raise ValueError(f"two raw clients named {name!r}")
+        srv = self.ensemble.server(server if server is not None else self._default_server)  # type: ignore[arg-type]
+        raw = RawClient(srv.address, io_timeout=io_timeout, on_session=self.norm.add_session)
+        self.raws[name] = raw
+        if connect:
+            raw.connect(**connect_kwargs)
+        return raw
+
     def session_of(self, name: str) -> str | int:
         return self.norm.session(self.clients[name].client_id[0])
 
@@ -253,8 +327,9 @@ class Trial:
         out = result
         if isinstance(result, list) and all(isinstance(x, str) for x in result):
             out = sorted(result)
-        elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], list):
-            out = (sorted(result[0]), result[1])  # get_children(include_data=True)
+        elif (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], list)
+              and all(isinstance(x, str) for x in result[0])):
+            out = (sorted(result[0]), result[1])  # get_children(include_data=True), not ACLs
         self.trace.append(["call", label, self.norm.value(out)])
         return result
 
@@ -295,12 +370,20 @@ class Trial:
     # -- the end ---------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Flush: a sync round trip per client brings every triggered event in, then
-        the events no scenario step collected are recorded as late; close clients."""
+        """Flush: a sync round trip per client (a ping per raw client) brings every
+        triggered event in, then the events no scenario step collected are recorded
+        as late; close clients (ending raw clients' sessions)."""
         for zk in self.clients.values():
             if zk.connected:
                 with contextlib.suppress(KazooException):
                     zk.sync("/")
+        for name, raw in sorted(self.raws.items()):
+            if not raw.closed:
+                with contextlib.suppress(OSError, TimeoutError, J.JuteError):
+                    raw.ping()
+            late, raw.events = raw.events, []
+            if late:
+                self.trace.append(["late-events", name, self.norm.value(late)])
         for name, w in sorted(self._watchers.items()):
             with w.cond:
                 late = w.events[w.seen :]
@@ -310,6 +393,10 @@ class Trial:
         self.close()
 
     def close(self) -> None:
+        raws, self.raws = self.raws, {}
+        addresses = [s.address for s in self.ensemble.servers]
+        for raw in raws.values():
+            raw.end(alternatives=addresses)
         clients, self.clients = self.clients, {}
         for zk in clients.values():
             with contextlib.suppress(Exception):

@@ -1,6 +1,8 @@
 """ACLs and digest authentication."""
 
 from kazoo.security import (
+    ACL,
+    Id,
     CREATOR_ALL_ACL,
     OPEN_ACL_UNSAFE,
     READ_ACL_UNSAFE,
@@ -91,3 +93,52 @@ def acl_world_no_create(t: Trial) -> None:
     zk.create(t.path("nocreate"), b"", acl=acl)
     t.do("create-child", zk.create, t.path("nocreate", "kid"))
     t.do("set", zk.set, t.path("nocreate"), b"ok")
+
+
+@scenario(tags=("acl", "errors"))
+def acl_id_validity(t: Trial) -> None:
+    """Which ACL ids a server accepts: ip addresses and masks as its IP provider
+    parses them, digests as user:hash, only the schemes it has providers for; a
+    perms value is not checked."""
+    zk = t.client()
+    ids = [
+        ("ip", "127.0.0.1"), ("ip", "127.0.0.1/8"), ("ip", "127.0.0.1/32"), ("ip", "127.0.0.1/33"),
+        ("ip", "127.0.0.1/"), ("ip", "127.0.0.1/-1"), ("ip", "10.0.0.0/0"), ("ip", "01.02.03.04"),
+        ("ip", "1.2.3"), ("ip", "1.2.3.256"), ("ip", "localhost"), ("ip", "::1"), ("ip", ""),
+        ("ip", "1.2.3.4/x"), ("digest", "user"), ("digest", "user:hash"), ("digest", "a:b:c"),
+        ("digest", ":hash"), ("digest", "user:"), ("world", "someone"), ("sasl", "user"),
+        ("x509", "CN=x"), ("super", ""), ("key", "k"), ("auth", "ignored"),
+        ("ip", "+1.2.3.4"), ("ip", "1.2.3.4/+8"), ("ip", "1.2.3.4/08"), ("ip", "-0.2.3.4"),
+        ("ip", "\u0663.2.3.4"), ("ip", " 1.2.3.4"), ("ip", "1.2.3.4/8/9"), ("ip", "1.2.3.4."),
+        ("ip", "4294967297.0.0.1"), ("digest", "u:p:"), ("digest", "u::"), ("world", ""),
+    ]
+    for i, (scheme, ident) in enumerate(ids):
+        t.do(f"{scheme}:{ident}", zk.create, t.path(f"n{i:02d}"),
+             acl=[make_acl(scheme, ident, read=True)])
+    t.do("perms-0", zk.create, t.path("p0"), acl=[ACL(0, Id("world", "anyone"))])
+    t.do("perms-0-read", zk.get, t.path("p0"))
+    t.do("perms-64", zk.create, t.path("p64"), acl=[ACL(64, Id("world", "anyone"))])
+    t.do("perms-64-acl", zk.get_acls, t.path("p64"))
+    t.do("perms-64-read", zk.get, t.path("p64"))
+    t.do("children", zk.get_children, t.path())
+
+
+@scenario(tags=("acl",))
+def acl_ip_scheme(t: Trial) -> None:
+    """ip ACLs match the client's address (127.0.0.1 here) by prefix length; an ip
+    identity added with addAuth is the connection's own address, whatever it says."""
+    zk = t.client()
+    zk.create(t.path("local"), b"l", acl=[make_acl("ip", "127.0.0.1", all=True)])
+    zk.create(t.path("net8"), b"8", acl=[make_acl("ip", "127.0.0.0/8", read=True)])
+    zk.create(t.path("other"), b"o", acl=[make_acl("ip", "10.0.0.0/8", all=True)])
+    zk.create(t.path("both"), b"b", acl=[make_acl("ip", "10.1.2.3", read=True),
+                                         make_acl("ip", "127.0.0.2/31", write=True)])
+    for name in ("local", "net8", "other", "both"):
+        t.do(f"get-{name}", zk.get, t.path(name))
+        t.do(f"set-{name}", zk.set, t.path(name), b"x")
+    zk.create(t.path("plus"), b"p", acl=[make_acl("ip", "+127.0.0.1/+32", read=True)])
+    zk.create(t.path("zero-mask"), b"z", acl=[make_acl("ip", "10.9.9.9/0", read=True)])
+    t.do("get-plus", zk.get, t.path("plus"))
+    t.do("get-zero-mask", zk.get, t.path("zero-mask"))
+    t.do("add-auth-ip", zk.add_auth, "ip", "10.1.2.3")
+    t.do("get-other-after", zk.get, t.path("other"))
