@@ -288,6 +288,8 @@ class LocalEnsemble(Ensemble):
     system_properties : dict, optional
         More ``-Dkey=value`` for each server (added to TTL nodes enabled and a
         one-second container check).
+    config : dict, optional
+        More ``zoo.cfg`` lines, e.g. ``{"localSessionsEnabled": "true"}``.
 
     Examples
     --------
@@ -308,6 +310,7 @@ class LocalEnsemble(Ensemble):
         jvm_flags: tuple[str, ...] = ("-Xms32m", "-Xmx512m", "-XX:+UseSerialGC", "-Xss512k"),
         start_timeout: float = 90.0,
         system_properties: dict[str, str] | None = None,
+        config: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -328,6 +331,8 @@ class LocalEnsemble(Ensemble):
             "znode.container.checkIntervalMs": "1000",
             **(system_properties or {}),
         }
+        #: more zoo.cfg lines (key -> value), e.g. {"localSessionsEnabled": "true"}
+        self.extra_config = dict(config or {})
         self.dir: str | None = None
         self.net: NetProxy = None  # type: ignore[assignment]
         self.servers: list[LocalServer] = []  # type: ignore[assignment]
@@ -399,6 +404,7 @@ class LocalEnsemble(Ensemble):
                 "admin.enableServer=false",
                 "maxClientCnxns=0",
                 "autopurge.purgeInterval=0",
+                *(f"{k}={v}" for k, v in self.extra_config.items()),
             ]
             if self.size > 1:
                 for o in self.servers:

@@ -103,6 +103,15 @@ class Config:
     max_frame: int = J.DEFAULT_MAX_FRAME
     super_digest: str | None = None
     version: str = "3.8.0-zkexplore-sim"
+    #: servers cut off from the quorum serve read-only clients (readonlymode.enabled)
+    read_only_mode: bool = False
+    #: seconds a server waits without a quorum before it serves read-only clients
+    #: (None: ZooKeeper's max(2 s, tickTime))
+    read_only_delay_s: float | None = None
+    #: localSessionsEnabled: a read-only server can then give new clients local
+    #: sessions; without it (3.8's default) it refuses every session.  (Only
+    #: read-only servers model local sessions here.)
+    local_sessions: bool = False
 
     @property
     def min_session_timeout(self) -> int:
@@ -114,7 +123,7 @@ class Config:
 
 
 class Session:
-    __slots__ = ("id", "passwd", "timeout", "owner", "conn", "expires", "closing")
+    __slots__ = ("id", "passwd", "timeout", "owner", "conn", "expires", "closing", "read_only")
 
     def __init__(self, sid: int, passwd: bytes, timeout: int, owner: int) -> None:
         self.id = sid
@@ -124,6 +133,7 @@ class Session:
         self.conn: Conn | None = None
         self.expires = 0.0
         self.closing = False
+        self.read_only = False  # a local session of a read-only server
 
 
 class Txn:
@@ -224,6 +234,7 @@ class ServerCore:
         self.epoch_seen = 0
         self.paused_at = 0.0
         self.port = 0  # the client port, set by the transport
+        self.ro = False  # serving read-only clients while cut off from the quorum
         self._view: View | None = None
         self._view_key: tuple[int, int] | None = None
         self.stats = {"received": 0, "sent": 0, "min_latency": 0, "max_latency": 0}
@@ -269,6 +280,7 @@ class Cluster:
         self.by_id = {s.id: s for s in self.servers}
         self.sessions: dict[int, Session] = {}
         self.log: list[Txn] = []  # decided writes not yet applied by every serving server
+        self.peer_delay = 0.0  # one-way latency between servers, seconds
         self.epoch = 0
         self.counter = 0
         self.last_zxid = 0
@@ -407,6 +419,8 @@ class Cluster:
         if conn.state == "handshake":
             conn.early.append(payload)  # the Java client sends auth and watches at once
             return
+        if conn.state == "refused":
+            return
         if conn.state != "open":
             self._close_conn(conn)
             return
@@ -445,7 +459,15 @@ class Cluster:
                 conn.queue.append(p)
             self._dirty.add(conn)
             return
-        if op == OpCode.closeSession:
+        if sess.read_only and (op in _WRITE_OPS or op == OpCode.sync):
+            p = Pending(xid, op, req, "error")  # ReadOnlyRequestProcessor
+            p.wait = Err.NOTREADONLY
+            conn.queue.append(p)
+        elif sess.read_only and op == OpCode.closeSession:
+            conn.send(J.encode_reply(xid, server.applied, 0))
+            self._close_conn(conn)
+            return
+        elif op == OpCode.closeSession:
             self._write(conn, Pending(xid, op, req, "close"))
         elif op in _WRITE_OPS:
             self._write(conn, Pending(xid, op, req, "write"))
@@ -471,6 +493,9 @@ class Cluster:
             self._close_conn(conn)
             return
         if not server.serving:
+            if server.ro and req.read_only:
+                self._connect_read_only(conn, req)
+                return
             self._close_conn(conn)  # "ZooKeeperServer not running"
             return
         if req.last_zxid_seen > server.applied:
@@ -509,6 +534,34 @@ class Cluster:
         self._connect_reply(conn, sess)
         self._after_handshake(conn)
 
+    def _connect_read_only(self, conn: Conn, req: J.ConnectRequest) -> None:
+        """A read-only server and a client that accepts one.
+
+        With local sessions it gives a new client a local session: reads from what
+        this server has, every write answered NOTREADONLY.  Without them (3.8's
+        default) creating the session is a write it refuses: the client gets a bare
+        NOTREADONLY reply header and no session.  An existing global session cannot
+        move here: refused as expired with local sessions, dropped without."""
+        server = conn.server
+        conn.connect = req
+        conn.timeout = self._negotiate(req.timeout)
+        if req.session_id:
+            if self.config.local_sessions:
+                conn.send(J.frame(J.ConnectResponse(0, 0, 0, bytes(16), True).encode()))
+            self._close_conn(conn)
+            return
+        if not self.config.local_sessions:
+            conn.send(J.encode_reply(0, server.applied, Err.NOTREADONLY))
+            conn.state = "refused"  # no session: what it sends next is ignored
+            return
+        sid = server.next_session
+        server.next_session += 1
+        sess = Session(sid, self._passwd(sid), conn.timeout, server.id)
+        sess.read_only = True
+        self._attach(conn, sess)
+        self._connect_reply(conn, sess)
+        self._after_handshake(conn)
+
     def _passwd(self, sid: int) -> bytes:
         return hashlib.sha256(f"{self._secret}:{sid}".encode()).digest()[:16]
 
@@ -527,7 +580,7 @@ class Cluster:
     def _connect_reply(self, conn: Conn, sess: Session | None) -> None:
         req = conn.connect
         assert req is not None
-        ro = None if req.read_only is None else False
+        ro = None if req.read_only is None else bool(sess is not None and sess.read_only)
         if sess is None:
             body = J.ConnectResponse(0, 0, 0, bytes(16), ro)
         else:
@@ -584,7 +637,11 @@ class Cluster:
         for sid in self.members:
             s = self.by_id[sid]
             s.logged = zxid
-            due = max(self.now + (s.lag if s is not self.leader else 0.0), s.last_due)
+            if s is self.leader:  # it commits once a quorum acknowledged: a round trip
+                delay = 2 * self.peer_delay if len(self.members) > 1 else 0.0
+            else:
+                delay = s.lag + self.peer_delay
+            due = max(self.now + delay, s.last_due)
             s.last_due = due
             s.commits.append((due, txn))
             if due > self.now:
@@ -861,7 +918,10 @@ class Cluster:
     def _trim_log(self) -> None:
         if not self.log:
             return
-        floor = min((self.by_id[i].applied for i in self.members), default=self.last_zxid)
+        keep = [self.by_id[i].applied for i in self.members]
+        if self.config.read_only_mode:  # a read-only server reads its own old state
+            keep += [s.applied for s in self.servers if s.state == "up" and s.role == "looking"]
+        floor = min(keep, default=self.last_zxid)
         i = 0
         for t in self.log:
             if t.zxid > floor:
@@ -1133,6 +1193,28 @@ class Cluster:
         for conn in list(s.conns):
             self._close_conn(conn)
         self._emit("role", server=s.id, role="looking")
+        self._read_only_later(s)
+
+    def _read_only_later(self, s: ServerCore) -> None:
+        if not self.config.read_only_mode:
+            return
+        delay = self.config.read_only_delay_s
+        if delay is None:
+            delay = max(2.0, self.config.tick_ms / 1000.0)
+        self._at(self.now + delay, self._enter_read_only, s.id)
+
+    def _enter_read_only(self, sid: int) -> None:
+        s = self.by_id[sid]
+        if s.state == "up" and s.role == "looking" and not s.ro:
+            s.ro = True
+            self._emit("role", server=sid, role="read-only")
+
+    def _leave_read_only(self, s: ServerCore) -> None:
+        """Back in the quorum: the read-only server shuts down with its clients."""
+        if s.ro:
+            s.ro = False
+            for conn in list(s.conns):
+                self._close_conn(conn)
 
     def _depose(self) -> None:
         """The leader is gone or without a quorum: everyone looks for a new one."""
@@ -1175,6 +1257,7 @@ class Cluster:
             new.role = "leader"
             self.members = {new.id}
             for s in live:
+                self._leave_read_only(s)
                 if s is not new:
                     s.role = "follower"
                     self.members.add(s.id)
@@ -1219,6 +1302,7 @@ class Cluster:
         lead = self.leader
         if lead is None or s.state != "up" or s.role != "looking" or sid not in self._group_of(lead.id):
             return
+        self._leave_read_only(s)
         s.role = "follower"
         self.members.add(sid)
         self._sync(s)
@@ -1251,6 +1335,7 @@ class Cluster:
             self._close_conn(conn)
         s.state = "down"
         s.role = "down"
+        s.ro = False
         s.commits.clear()
         s.watches = WatchManager()
         self.members.discard(sid)
@@ -1271,6 +1356,7 @@ class Cluster:
         s.state = "up"
         s.role = "looking"
         self._emit("role", server=sid, role="looking")
+        self._read_only_later(s)
         if self.leader is not None:
             self._join_lookers()
         else:

@@ -19,6 +19,8 @@ NOT_SERVING = "This ZooKeeper instance is not currently serving requests\n"
 
 
 def _mode(cluster: "Cluster", s: "ServerCore") -> str:
+    if s.ro:
+        return "read-only"
     if len(cluster.servers) == 1:
         return "standalone"
     return {"leader": "leader", "follower": "follower"}.get(s.role, "looking")
@@ -66,7 +68,7 @@ def answer(cluster: "Cluster", s: "ServerCore", word: str) -> str:
     if word == "ruok":
         return "imok"
     if word == "isro":
-        return "rw" if serving else "null"
+        return "ro" if s.ro else "rw" if serving else "null"
     if word == "envi":
         return (
             "Environment:\n"
@@ -100,7 +102,7 @@ def answer(cluster: "Cluster", s: "ServerCore", word: str) -> str:
         return "datadir_size: 0\nlogdir_size: 0\n"
     if word in ("gtmk", "stmk"):
         return "0\n"
-    if not serving:
+    if not serving and not s.ro:
         return NOT_SERVING
     if word == "srvr":
         return "\n".join([_version(cluster), *_stats(cluster, s)]) + "\n"

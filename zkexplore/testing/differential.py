@@ -359,6 +359,15 @@ class Trial:
         self.trace.append(["states", name, got])
         return got
 
+    def lag(self, server: Server, seconds: float) -> None:
+        """Make ``server`` apply commits late: the simulation's ``lag``; on a real
+        ensemble, latency between servers (so the result a scenario records must not
+        depend on which)."""
+        if hasattr(server, "lag"):
+            server.lag(seconds)  # type: ignore[attr-defined]
+        else:
+            self.ensemble.set_latency(seconds * 2000.0, between="servers")
+
     def wait(self, cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> None:
         """Wait for ``cond()`` to be true (not recorded); fail the scenario if it never is."""
         deadline = time.monotonic() + timeout

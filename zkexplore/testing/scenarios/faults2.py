@@ -194,3 +194,22 @@ def looking_server_refuses_clients(t: Trial) -> None:
     t.wait(lambda: lonely.role == "follower", 60, "the lonely server to rejoin")
     t.do("connect-after", t.raw("after", server=lonely, connect=False).connect)
     t.record("isro-after", lonely.four_letter("isro"))
+
+
+@scenario(tags=("faults", "lag"), faults=True)
+def lag_then_sync(t: Trial) -> None:
+    """A follower that applies commits late serves what it has; ``sync`` makes it
+    catch up before the next read (on a real ensemble the lag is server latency)."""
+    leader = t.ensemble.wait_for_leader()
+    follower = next(s for s in t.ensemble.servers if s is not leader)
+    writer = t.client("writer", server=leader)
+    reader = t.client("reader", server=follower)
+    writer.create(t.path("k"), b"v0")
+    t.do("first-read", reader.get, t.path("k"))
+    t.lag(follower, 0.4)
+    t.do("write", writer.set, t.path("k"), b"v1")
+    t.do("sync", reader.sync, t.path("k"))
+    t.do("read-after-sync", reader.get, t.path("k"))
+    t.do("write-2", writer.set, t.path("k"), b"v2")
+    t.do("sync-2", reader.sync, t.path("k"))
+    t.do("read-after-sync-2", reader.get, t.path("k"))

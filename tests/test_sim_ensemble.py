@@ -1,0 +1,84 @@
+"""SimEnsemble over TCP: lag, server latency, determinism, both hosting modes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from zkexplore import EnsembleError, SimEnsemble
+
+
+def test_lagging_follower_is_stale_until_sync(sim3):
+    leader = sim3.wait_for_leader()
+    follower = next(s for s in sim3.servers if s is not leader)
+    writer = sim3.client(server=leader)
+    reader = sim3.client(server=follower)
+    writer.create("/lag", b"v0")
+    reader.sync("/lag")
+    follower.lag(1.0)
+    writer.set("/lag", b"v1")
+    assert reader.get("/lag")[0] == b"v0", "a lagging follower serves what it has applied"
+    t0 = time.monotonic()
+    reader.sync("/lag")
+    assert time.monotonic() - t0 >= 0.5, "sync waits for the follower to catch up"
+    assert reader.get("/lag")[0] == b"v1"
+    assert [o.f for o in sim3.history.ops(process="nemesis")][-2:] == ["lag", "lag"]
+
+
+def test_latency_between_servers_slows_writes_not_reads(sim3):
+    zk = sim3.client(server=sim3.wait_for_leader())
+    zk.create("/slow", b"")
+
+    def median(fn, n=5):
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return sorted(times)[n // 2]
+
+    fast_write = median(lambda: zk.set("/slow", b"x"))
+    sim3.set_latency(300, between="servers")
+    try:
+        slow_write = median(lambda: zk.set("/slow", b"y"))
+        read = median(lambda: zk.get("/slow"))
+    finally:
+        sim3.set_latency(0, between="all")
+    assert slow_write - fast_write >= 0.25, (fast_write, slow_write)
+    assert read < 0.1
+
+
+@pytest.mark.parametrize("process", [True, False])
+def test_same_seed_same_sessions_and_zxids(process):
+    def run() -> list:
+        with SimEnsemble(size=3, seed=99, process=process) as ens:
+            a = ens.client(server=1)
+            b = ens.client(server=2)
+            out = [a.client_id[0], b.client_id[0]]
+            out.append(a.create("/d", b"1", include_data=True)[1].czxid)
+            out.append(b.create("/d/e-", ephemeral=True, sequence=True))
+            out.append(a.set("/d", b"2").mzxid)
+            return out
+
+    assert run() == run()
+
+
+def test_thread_mode_exposes_the_cluster_and_process_mode_does_not():
+    with SimEnsemble(size=1, process=False) as ens:
+        assert ens.cluster.leader.id == 1
+        assert ens.describe()["leader"] == 1
+    with SimEnsemble(size=1) as ens:
+        with pytest.raises(EnsembleError, match="another process"):
+            _ = ens.cluster
+        assert ens.describe()["servers"][0]["role"] == "leader"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="positive int"):
+        SimEnsemble(size=0)
+    with pytest.raises(ValueError, match="3 servers need 3 ports"):
+        SimEnsemble(size=3, ports=[1])
+    ens = SimEnsemble(size=1)
+    with pytest.raises(EnsembleError, match="not started"):
+        ens.client()
