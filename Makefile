@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.zkexplore-installed
 PYTEST_ARGS ?=
 
-.PHONY: test lab venv zookeeper clean bench
+.PHONY: test lab venv zookeeper chromium clean bench
 
 venv: $(STAMP)
 
@@ -29,7 +29,17 @@ zookeeper:
 	{ $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q zookeeper >/dev/null; } || \
 	{ echo "could not install Debian's 'zookeeper' package (needs root or passwordless sudo): install it, or set ZOOKEEPER_HOME" >&2; exit 1; }
 
-test: $(STAMP) zookeeper
+# Debian's chromium runs the browser test (Playwright drives it; no browser download).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make test needs Debian's 'chromium' package at /usr/bin/chromium for the browser test" >&2; exit 1; fi; \
+	SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo -n"; fi; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	{ $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } || \
+	{ echo "could not install Debian's 'chromium' package (needs root or passwordless sudo)" >&2; exit 1; }
+
+test: $(STAMP) zookeeper chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lab: $(STAMP)

@@ -101,7 +101,8 @@ class TreeView(FrameView):
         self.filter_box = W.Text(value=path_filter, placeholder="filter: path contains…",
                                  continuous_update=False, layout=W.Layout(width="30%"))
         self.depth_box = W.BoundedIntText(value=max_depth if max_depth is not None else 0, min=0, max=64,
-                                          description="depth", layout=W.Layout(width="130px"))
+                                          description="depth", tooltip="levels shown (0: all)",
+                                          layout=W.Layout(width="130px"))
         self.picker = W.Combobox(placeholder="select a node…", ensure_option=False,
                                  continuous_update=False, layout=W.Layout(width="35%"))
         self.inspector = W.HTML()

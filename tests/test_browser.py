@@ -1,0 +1,201 @@
+"""Lessons 1 and 4 in JupyterLab, in headless Chromium (Debian's, driven by
+Playwright): every cell runs, the widget pictures render and change as the
+ensemble changes, and no error output or console error appears.  Screenshots of
+each lesson's key pictures are saved in ``test-artifacts/browser/``."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from PIL import Image
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+ARTIFACTS = os.path.join(ROOT, "test-artifacts", "browser")
+
+pytestmark = pytest.mark.browser
+
+#: console messages that are not errors of ours (the closed network, the LSP
+#: extension finding no language servers)
+BENIGN = ("favicon", "net::ERR_", "lsp", "Failed to load resource", "language server")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    home = tmp_path_factory.mktemp("jupyter")
+    port = _free_port()
+    token = "zkexplore-browser-test"
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "run"),
+           "JUPYTER_DATA_DIR": os.environ.get("JUPYTER_DATA_DIR", str(home / "data"))}
+    env.pop("ZK_HOSTS", None)
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(home / "settings")
+    work = home / "notebooks"
+    shutil.copytree(os.path.join(ROOT, "notebooks"), work)
+    log = open(home / "lab.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+         "--LabApp.expose_app_in_browser=True", "--LabServerApp.open_browser=False"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                raise RuntimeError("JupyterLab did not start:\n" + (home / "lab.log").read_text()[-3000:])
+            time.sleep(0.3)
+    try:
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+WIDGET_IMAGES = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output img'))
+    .filter(i => i.closest('.jupyter-widgets') && i.naturalWidth > 0).map(i => i.src)"""
+
+#: records every picture a widget image shows, however fast they change
+WATCH_IMAGES = """() => {
+    window.__zkxFrames = new Set();
+    const note = (img) => { if (img.closest && img.closest('.jupyter-widgets') && img.src) window.__zkxFrames.add(img.src); };
+    new MutationObserver(ms => ms.forEach(m => {
+        if (m.type === 'attributes') note(m.target);
+        m.addedNodes && m.addedNodes.forEach(n => {
+            if (n.tagName === 'IMG') note(n);
+            if (n.querySelectorAll) n.querySelectorAll('img').forEach(note);
+        });
+    })).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+}"""
+
+RUN_ALL_BUT_LAST = """() => {
+    const nb = window.jupyterapp.shell.currentWidget;
+    nb.content.activeCellIndex = nb.content.widgets.length - 1;
+    window.jupyterapp.commands.execute('notebook:run-all-above');  // not awaited: we watch it run
+    return true;
+}"""
+
+RUN_LAST = "() => { window.jupyterapp.commands.execute('notebook:run-cell'); return true; }"
+
+CELLS_DONE = """(upto) => {
+    const nb = window.jupyterapp.shell.currentWidget;
+    if (!nb || !nb.content) return false;
+    const busy = nb.sessionContext.session && nb.sessionContext.session.kernel
+        && nb.sessionContext.session.kernel.status !== 'idle';
+    const code = nb.content.widgets.slice(0, upto).filter(c => c.model.type === 'code');
+    return !busy && code.length > 0 && code.every(c => c.model.executionCount !== null);
+}"""
+
+
+@pytest.mark.parametrize("lesson, shots", [
+    ("01-znodes.ipynb", ["live tree"]),
+    ("04-locks.ipynb", ["herd", "lock queue"]),
+])
+def test_lesson_runs_in_jupyterlab(jupyterlab, browser, lesson, shots):
+    base, token = jupyterlab
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console_errors.append(f"page error: {e}"))
+    page.goto(f"{base}/lab/tree/{lesson}?token={token}&reset", wait_until="domcontentloaded")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
+    page.evaluate(WATCH_IMAGES)
+    cells = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+
+    imgs = page.locator(".jupyter-widgets img")
+    best: dict[int, tuple[int, bytes]] = {}
+
+    def capture() -> None:
+        """Keep, for each key picture, the busiest frame seen (most ink): the queue
+        while it is full, not the empty lock at the end."""
+        for k in range(min(len(shots), imgs.count())):
+            try:
+                png = imgs.nth(k).screenshot(timeout=2000)
+            except Exception:
+                continue
+            gray = Image.open(io.BytesIO(png)).convert("L")
+            ink = sum(gray.histogram()[:200])
+            if ink > best.get(k, (-1, b""))[0]:
+                best[k] = (ink, png)
+
+    def run(script: str, upto: int, what: str) -> None:
+        page.evaluate(script)
+        deadline = time.monotonic() + 150
+        while not page.evaluate(CELLS_DONE, upto):
+            if time.monotonic() > deadline:
+                page.screenshot(path=os.path.join(ARTIFACTS, f"{lesson}-timeout.png"), full_page=True)
+                pytest.fail(f"{lesson}: {what} still running after 150 s")
+            capture()
+            page.wait_for_timeout(300)
+
+    # everything but the last cell (which stops the ensemble), then the pictures
+    run(RUN_ALL_BUT_LAST, cells - 1, "cells")
+    page.wait_for_timeout(1500)  # let the views draw their latest frame
+    capture()
+    images = page.evaluate(WIDGET_IMAGES)
+    for k, name in enumerate(shots):
+        assert k in best, f"{lesson}: no {name} picture"
+        with open(os.path.join(ARTIFACTS, f"{lesson[:2]}-{name.replace(' ', '-')}.png"), "wb") as f:
+            f.write(best[k][1])
+    page.screenshot(path=os.path.join(ARTIFACTS, f"{lesson}.png"), full_page=True)
+    run(RUN_LAST, cells, "the last cell")
+    frames = page.evaluate("() => window.__zkxFrames.size")
+
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    texts = [errors.nth(i).inner_text() for i in range(errors.count())]
+    tracebacks = [t for t in texts if "Traceback" in t or "Error" in t]
+    assert not tracebacks, tracebacks
+    assert "Error displaying widget" not in page.content()
+    assert images, f"{lesson}: no widget picture rendered"
+    assert frames > len(images), f"{lesson}: the pictures never changed ({frames} frames seen)"
+    ours = [e for e in console_errors if not any(b.lower() in e.lower() for b in BENIGN)]
+    assert not ours, ours
+    page.close()
