@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from kazoo.exceptions import ConnectionLoss, NodeExistsError, NoNodeError, NotEmptyError, SessionExpiredError
+from kazoo.exceptions import NodeExistsError, NoNodeError, NotEmptyError, SessionExpiredError
 from kazoo.retry import KazooRetry
 
 from zkexplore.model import LiveTree, TreeEvent
@@ -255,5 +255,3 @@ def test_never_writes(ensemble):
         wait_equal(tree, zk, "/ro")
         tree.close()
 
-
-_ = ConnectionLoss

@@ -58,7 +58,8 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
+    # ruff: noqa: F401
     from .ensembles import Ensemble, LocalEnsemble, RemoteEnsemble, Server, SimEnsemble
     from .errors import EnsembleError, FaultNotSupported, ReadOnlyError, ZkExploreError, ZooKeeperNotFound
     from .history import History, Op
