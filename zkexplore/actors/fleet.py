@@ -629,27 +629,26 @@ class Fleet:
             actor.start()
         return actor
 
-    def lockers(self, n: int, path: str, stagger: float = 0.05, **params: Any) -> list[Actor]:
-        """``n`` kazoo-Lock actors on ``path``, started ``stagger`` seconds apart."""
+    def many(self, kind: str, n: int, path: str, stagger: float = 0.05, **params: Any) -> list[Actor]:
+        """``n`` actors of ``kind`` on ``path``, started ``stagger`` seconds apart (so
+        they queue in a known order)."""
         out = []
         for _ in range(n):
-            out.append(self.add("locker", path, **params))
+            out.append(self.add(kind, path, **params))
             time.sleep(stagger)
         return out
+
+    def lockers(self, n: int, path: str, stagger: float = 0.05, **params: Any) -> list[Actor]:
+        """``n`` kazoo-Lock actors on ``path``."""
+        return self.many("locker", n, path, stagger, **params)
 
     def naive_lockers(self, n: int, path: str, stagger: float = 0.05, **params: Any) -> list[Actor]:
-        out = []
-        for _ in range(n):
-            out.append(self.add("naive_locker", path, **params))
-            time.sleep(stagger)
-        return out
+        """``n`` naive (herd) lock actors on ``path``."""
+        return self.many("naive_locker", n, path, stagger, **params)
 
     def candidates(self, n: int, path: str, stagger: float = 0.05, **params: Any) -> list[Actor]:
-        out = []
-        for _ in range(n):
-            out.append(self.add("candidate", path, **params))
-            time.sleep(stagger)
-        return out
+        """``n`` kazoo-Election candidates on ``path``."""
+        return self.many("candidate", n, path, stagger, **params)
 
     def store(self, fenced: bool = True, name: str = "store") -> FencedStore:
         """A resource that checks fencing tokens (or, unfenced, trusts everyone)."""

@@ -56,49 +56,45 @@ def _skip_real() -> None:
         pytest.skip("ZKEXPLORE_SKIP_REAL=1: tests against a real ZooKeeper are skipped")
 
 
+def _running(ens: Ensemble) -> Iterator[Ensemble]:
+    ens.start()
+    try:
+        yield ens
+    finally:
+        ens.stop()
+
+
+def _restored(ens: Ensemble) -> Iterator[Ensemble]:
+    """Every fault undone before the test; clients closed and the tree wiped after."""
+    ens.restore()
+    try:
+        yield ens
+    finally:
+        ens._close_clients()
+        with contextlib.suppress(Exception):
+            ens.restore()
+            wipe(ens)
+
+
 @pytest.fixture(scope="session")
-def real_ensemble() -> Iterator[LocalEnsemble]:
+def real_ensemble() -> Iterator[Ensemble]:
     _skip_real()
-    ens = LocalEnsemble(size=3)
-    ens.start()
-    try:
-        yield ens
-    finally:
-        ens.stop()
+    yield from _running(LocalEnsemble(size=3))
 
 
 @pytest.fixture
-def real3(real_ensemble: LocalEnsemble) -> Iterator[LocalEnsemble]:
-    real_ensemble.restore()
-    try:
-        yield real_ensemble
-    finally:
-        real_ensemble._close_clients()
-        with contextlib.suppress(Exception):
-            real_ensemble.restore()
-            wipe(real_ensemble)
+def real3(real_ensemble: LocalEnsemble) -> Iterator[Ensemble]:
+    yield from _restored(real_ensemble)
 
 
 @pytest.fixture(scope="session")
-def sim_ensemble() -> Iterator[SimEnsemble]:
-    ens = SimEnsemble(size=3, seed=SIM_SEED)
-    ens.start()
-    try:
-        yield ens
-    finally:
-        ens.stop()
+def sim_ensemble() -> Iterator[Ensemble]:
+    yield from _running(SimEnsemble(size=3, seed=SIM_SEED))
 
 
 @pytest.fixture
-def sim3(sim_ensemble: SimEnsemble) -> Iterator[SimEnsemble]:
-    sim_ensemble.restore()
-    try:
-        yield sim_ensemble
-    finally:
-        sim_ensemble._close_clients()
-        with contextlib.suppress(Exception):
-            sim_ensemble.restore()
-            wipe(sim_ensemble)
+def sim3(sim_ensemble: SimEnsemble) -> Iterator[Ensemble]:
+    yield from _restored(sim_ensemble)
 
 
 @pytest.fixture(params=["sim", "real"])

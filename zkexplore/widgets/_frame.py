@@ -36,6 +36,23 @@ class FrameView(W.VBox):
         self._frames = 0
         self._thread: threading.Thread | None = None
 
+    @staticmethod
+    def _tree_from(source: Any, root: str) -> tuple[Any, bool]:
+        """(the LiveTree to read, whether the view made it and must close it), from a
+        LiveTree, a KazooClient or an Ensemble."""
+        from kazoo.client import KazooClient
+
+        from ..ensembles.base import Ensemble
+        from ..model.livetree import LiveTree
+
+        if isinstance(source, Ensemble):
+            source = source.client()
+        if isinstance(source, LiveTree):
+            return source, False
+        if isinstance(source, KazooClient):
+            return LiveTree(source, root), True
+        raise TypeError(f"expected a KazooClient, LiveTree or Ensemble, not {type(source).__name__}")
+
     def _start_drawing(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=f"zkexplore-{type(self).__name__}",
                                         daemon=True)

@@ -18,7 +18,7 @@ from kazoo.client import KazooClient
 from ..history import Op
 from ..model import recipes as R
 from ..model.checkers import wakeups_per_release
-from ..model.livetree import LiveTree, TreeEvent
+from ..model.livetree import TreeEvent
 from ..render.recipes import draw_lock_queue, draw_party, draw_semaphore
 from ._frame import FrameView
 
@@ -42,17 +42,11 @@ class RecipeView(FrameView):
             raise ValueError(f"path must start with '/', not {path!r}")
         self.path = path
         self.fleet = fleet
-        self._owns_tree = False
         if isinstance(source, Ensemble):
             source = source.client()
-        if isinstance(source, LiveTree):
-            self.tree = source
-        elif isinstance(source, KazooClient):
-            self.tree = LiveTree(source, _deepest_existing(source, path))
-            self._owns_tree = True
-        else:
-            raise TypeError(f"{type(self).__name__} reads a KazooClient, LiveTree or Ensemble, "
-                            f"not {type(source).__name__}")
+        # mirror the deepest part of the path that exists now: the recipe may not yet
+        root = _deepest_existing(source, path) if isinstance(source, KazooClient) else path
+        self.tree, self._owns_tree = self._tree_from(source, root)
         self.tree.listen(self._on_tree)
         if fleet is not None:
             fleet.history.listen(self._on_op)

@@ -23,7 +23,7 @@ import traitlets as T
 from kazoo.client import KazooClient
 
 from ..commands import CommandResult, format_data, format_stat, run_command
-from ..model.livetree import LiveTree, TreeEvent
+from ..model.livetree import TreeEvent
 from ..render import draw_tree, new_figure, tree_layout
 from ._frame import FrameView
 
@@ -75,19 +75,8 @@ class TreeView(FrameView):
         flash_seconds: float = 2.0,
         title: str | None = None,
     ) -> None:
-        from ..ensembles.base import Ensemble
-
         super().__init__(fps=fps)
-        self._owns_tree = False
-        if isinstance(source, Ensemble):
-            source = source.client()
-        if isinstance(source, LiveTree):
-            self.tree = source
-        elif isinstance(source, KazooClient):
-            self.tree = LiveTree(source, root)
-            self._owns_tree = True
-        else:
-            raise TypeError(f"TreeView shows a KazooClient, LiveTree or Ensemble, not {type(source).__name__}")
+        self.tree, self._owns_tree = self._tree_from(source, root)
         self.client: KazooClient = self.tree.client
         self.hints = dict(hints or {})
         self.flash_seconds = flash_seconds
