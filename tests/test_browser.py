@@ -199,3 +199,67 @@ def test_lesson_runs_in_jupyterlab(jupyterlab, browser, lesson, shots):
     ours = [e for e in console_errors if not any(b.lower() in e.lower() for b in BENIGN)]
     assert not ours, ours
     page.close()
+
+
+VOILA_NOTEBOOK = [
+    "from zkexplore import SimEnsemble, TreeView\n"
+    "ens = SimEnsemble(size=3, seed=5).start()\nzk = ens.client()\nzk.ensure_path('/voila')\n"
+    "view = TreeView(zk, '/voila', fps=10)\nview",
+    "import threading, time\n"
+    "def grow():\n"
+    "    for i in range(40):\n"
+    "        zk.create(f'/voila/n{i:02d}', b'x')\n"
+    "        time.sleep(0.25)\n"
+    "threading.Thread(target=grow, daemon=True).start()",
+]
+
+
+def test_tree_view_renders_and_updates_in_voila(browser, tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in VOILA_NOTEBOOK]
+    path = tmp_path / "tree.ipynb"
+    nbformat.write(nb, str(path))
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "run")}
+    env.pop("ZK_HOSTS", None)
+    log = open(tmp_path / "voila.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", str(path), "--no-browser", f"--port={port}",
+         "--Voila.ip=127.0.0.1", "--ServerApp.port_retries=0"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("Voila did not start:\n" + (tmp_path / "voila.log").read_text()[-3000:])
+                time.sleep(0.3)
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded", timeout=120_000)
+        page.evaluate(WATCH_IMAGES)
+        page.wait_for_function("() => Array.from(document.querySelectorAll('.jupyter-widgets img'))"
+                               ".some(i => i.naturalWidth > 0)", timeout=120_000)
+        page.wait_for_function("() => window.__zkxFrames && window.__zkxFrames.size >= 3", timeout=30_000)
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        page.screenshot(path=os.path.join(ARTIFACTS, "voila-tree.png"), full_page=True)
+        assert "Error displaying widget" not in page.content()
+        ours = [e for e in errors if not any(b.lower() in e.lower() for b in BENIGN)]
+        assert not ours, ours
+    finally:
+        page.close()
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -234,3 +234,31 @@ def test_snapshot_command_draws_headlessly(sim3, tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert bad.returncode != 0 and "/nope does not exist" in bad.stderr
+
+
+def test_static_render_keeps_the_last_frame(tmp_path):
+    """Executed headless and converted to static HTML, a closed view shows its last
+    frame (with the node created after it was displayed)."""
+    import base64
+
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    last = tmp_path / "last.png"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in [
+        "from zkexplore import SimEnsemble, TreeView\n"
+        "ens = SimEnsemble(size=1, seed=1).start()\nzk = ens.client()\nview = TreeView(zk, '/')\nview",
+        "zk.create('/made-later', b'x')\nview.tree.wait_loaded()\n"
+        "import time\nwhile '/made-later' not in view.tree: time.sleep(0.02)",
+        f"from zkexplore.widgets import close_all\nclose_all()\nopen({str(last)!r}, 'wb').write(view._png)\n"
+        "ens.stop()",
+    ]]
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert len(outputs) == 1 and set(outputs[0]["data"]) == {"image/png", "text/plain"}
+    png = base64.b64decode(outputs[0]["data"]["image/png"])
+    assert png == last.read_bytes(), "the saved output is not the view's last frame"
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert outputs[0]["data"]["image/png"].strip()[:200] in html.replace("\n", "")

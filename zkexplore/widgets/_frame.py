@@ -9,6 +9,7 @@ import base64
 import html
 import threading
 import time
+import weakref
 from typing import Any
 
 import ipywidgets as W
@@ -16,7 +17,18 @@ import traitlets as T
 
 from ..render import render_png
 
-__all__ = ["FrameView"]
+__all__ = ["FrameView", "close_all"]
+
+_live: "weakref.WeakSet[FrameView]" = weakref.WeakSet()
+
+
+def close_all() -> int:
+    """Close every live view: each stops drawing and leaves its last frame in place
+    of the widget (also in the saved notebook).  Returns how many were closed."""
+    views = list(_live)
+    for v in views:
+        v.close()
+    return len(views)
 
 
 class FrameView(W.VBox):
@@ -35,6 +47,8 @@ class FrameView(W.VBox):
         self._png = b""
         self._frames = 0
         self._thread: threading.Thread | None = None
+        self._display_ids: list[str] = []
+        _live.add(self)
 
     @staticmethod
     def _tree_from(source: Any, root: str) -> tuple[Any, bool]:
@@ -128,14 +142,41 @@ class FrameView(W.VBox):
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
         return bundle
 
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display the live widget (with a PNG fallback) under a display id, so
+        that :meth:`close` can leave the last frame in its place."""
+        from IPython.display import display
+
+        handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+        if handle is not None:
+            self._display_ids.append(handle.display_id)
+
+    def _freeze_displays(self) -> None:
+        if not self._display_ids:
+            return
+        from IPython.display import update_display
+
+        png = self._png or self.render()
+        bundle = {"image/png": base64.b64encode(png).decode("ascii"),
+                  "text/plain": f"<{type(self).__name__}: last frame>"}
+        for display_id in self._display_ids:
+            update_display(bundle, raw=True, display_id=display_id)
+        self._display_ids.clear()
+
     def close(self) -> None:
-        """Stop drawing and close the widgets."""
+        """Stop drawing and close the widgets; where the view was displayed, its
+        last frame stays, as a plain image."""
         if self._closed:
             return
         self._closed = True
         self._dirty.set()
+        _live.discard(self)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
+        try:
+            self._freeze_displays()
+        except Exception:  # outside IPython there is nothing to update
+            pass
         for w in list(self.children):
             w.close()
         self.image.close()
