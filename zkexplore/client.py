@@ -110,6 +110,17 @@ class _Persistent:
             return original(buffer, offset)
 
         conn._read_watch_event = read_watch_event
+        zk.add_listener(self._on_state)
+
+    def _on_state(self, state: Any) -> None:
+        # a lost connection loses the server's persistent watches (kazoo sends no
+        # SetWatches): forget them here too, so that no callback fires for events
+        # that only another (one-shot) watch asked for
+        from kazoo.protocol.states import KazooState
+
+        if state in (KazooState.SUSPENDED, KazooState.LOST):
+            with self.lock:
+                self.watches.clear()
 
     def dispatch(self, buffer: bytes, offset: int) -> None:
         zk = self.client()

@@ -283,6 +283,11 @@ class Actor:
             with contextlib.suppress(Exception):
                 cancel()
         self._frozen_until = 0.0
+        if self._crashed:
+            # its recipe may be retrying on the dead connection: close the client
+            # first, so that the retry fails at once
+            with contextlib.suppress(Exception):
+                self.client.stop()
         if self.thread.is_alive() and self.thread is not threading.current_thread():
             self.thread.join(5)
         with contextlib.suppress(Exception):

@@ -128,7 +128,7 @@ def draw_lock_queue(
 
 def draw_party(members: Iterable[tuple[str, int, str]], ax: Any, path: str,
                names: Mapping[int, str] | None = None, leader: str | None = None,
-               title: str | None = None) -> Any:
+               title: str | None = None, states: Mapping[str, str] | None = None) -> Any:
     """Members (or election candidates) in a circle; the leader gets a crown."""
     import math
 
@@ -144,6 +144,10 @@ def draw_party(members: Iterable[tuple[str, int, str]], ax: Any, path: str,
                             lw=2 if is_leader else 0.8, gid=f"member:{name}", zorder=3))
         label = _who(owner, names) if names else (ident or name[-12:])
         ax.text(x, y - 0.42, label, ha="center", va="top", fontsize=8)
+        state = (states or {}).get(label, "")
+        if state in STATE_MARK:
+            ax.text(x, y - 0.62, STATE_MARK[state], ha="center", va="top", fontsize=7, color="#b22222",
+                    gid=f"state:{label}")
         if is_leader:
             ax.text(x, y + 0.3, "♛ leader", ha="center", va="bottom", fontsize=9, color="#2e7d32",
                     gid="leader")
@@ -195,13 +199,15 @@ def draw_ensemble(servers: list[dict[str, Any]], ax: Any, clients: Iterable[dict
 
     xs = {s["id"]: i * 2.2 for i, s in enumerate(servers)}
     if groups:
+        # each server's column is shaded by its group (groups need not be neighbours)
         shades = ["#e8f0fe", "#fde8e8", "#e8fde8", "#fdf5e8"]
         for k, g in enumerate(groups):
-            gx = [xs[i] for i in g if i in xs]
-            if gx:
-                ax.add_patch(Rectangle((min(gx) - 1.0, -3.2), max(gx) - min(gx) + 2.0, 4.4,
-                                       fc=shades[k % len(shades)], ec="#cccccc", ls="--", zorder=0,
-                                       gid="group"))
+            for i in g:
+                if i in xs:
+                    ax.add_patch(Rectangle((xs[i] - 1.05, -3.2), 2.1, 4.4, fc=shades[k % len(shades)],
+                                           ec="#cccccc", ls="--", zorder=0, gid="group"))
+                    ax.text(xs[i], -3.15, f"side {k + 1}", ha="center", va="bottom", fontsize=7,
+                            color="#777777")
     for s in servers:
         x = xs[s["id"]]
         role = s.get("role", "unknown")
@@ -228,7 +234,7 @@ def draw_ensemble(servers: list[dict[str, Any]], ax: Any, clients: Iterable[dict
             if base is None:
                 x, y = -1.6, -1.2 - 0.45 * j
             else:
-                x, y = base + (j % 3 - 1) * 0.55, -1.3 - 0.55 * (j // 3)
+                x, y = base + (j % 2 - 0.5) * 0.95, -1.3 - 0.55 * (j // 2)
             ax.scatter([x], [y], s=90, c=[owner_color(c.get("owner", 0))], zorder=4, gid=f"client:{c['name']}")
             ax.text(x, y - 0.22, c["name"], ha="center", va="top", fontsize=7)
             if base is not None:

@@ -1,6 +1,7 @@
 """A space-time diagram of a history: one lane per process, time to the right.
 
-Lock holds are green bars (red where two overlap), leadership blue bars, pauses
+Lock holds are green bars (red where two overlap), leadership blue bars, party
+membership thin purple bars, pauses
 hatched grey, crashes a cross, session states dots (SUSPENDED orange, LOST red),
 watch wake-ups small ticks, and faults (the ``nemesis`` process) vertical lines
 across every lane with their name.  A pure function of the history.
@@ -60,6 +61,7 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
                         left=v.start, height=0.5, color="#d62728", zorder=3, gid="overlap")
 
     lead_start: dict[str, float] = {}
+    member_start: dict[str, float] = {}
     pause_start: dict[str, float] = {}
     for o in ops:
         if o.process in lane:
@@ -76,8 +78,20 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
                 t0 = pause_start.pop(o.process)
                 ax.barh(y, o.time - t0, left=t0, height=0.8, color="#cccccc", hatch="//", alpha=0.6,
                         zorder=4, gid="pause")
+            elif o.f == "join" and o.type == "ok":
+                member_start[o.process] = o.time
             elif o.f == "crash" and o.type == "ok":
                 ax.scatter([o.time], [y], marker="x", s=70, c="#b22222", zorder=5, gid="crash")
+                # it holds nothing it can act on any more (its nodes linger until expiry)
+                if o.process in lead_start:
+                    t0 = lead_start.pop(o.process)
+                    ax.barh(y, o.time - t0, left=t0, height=0.5, color="#4c72b0", zorder=2, gid="lead")
+                if o.process in member_start:
+                    t0 = member_start.pop(o.process)
+                    ax.barh(y, o.time - t0, left=t0, height=0.3, color="#8172b2", zorder=2, gid="member")
+            elif o.f == "leave" and o.type == "ok" and o.process in member_start:
+                t0 = member_start.pop(o.process)
+                ax.barh(y, o.time - t0, left=t0, height=0.3, color="#8172b2", zorder=2, gid="member")
             elif o.f == "session" and v.get("state") in ("SUSPENDED", "LOST"):
                 color = "#ff9800" if v["state"] == "SUSPENDED" else "#d62728"
                 ax.scatter([o.time], [y + 0.3], s=18, c=color, zorder=5, gid=f"session:{v['state']}")
@@ -90,6 +104,8 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
                                gid=f"write:{o.type}")
     for p, t0 in lead_start.items():
         ax.barh(-lane[p], end - t0, left=t0, height=0.5, color="#4c72b0", zorder=2, gid="lead")
+    for p, t0 in member_start.items():
+        ax.barh(-lane[p], end - t0, left=t0, height=0.3, color="#8172b2", zorder=2, gid="member")
     for o in ops:
         if o.process == "nemesis" and o.type == "ok":
             label = _FAULT_LABEL.get(o.f, o.f)

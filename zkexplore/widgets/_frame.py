@@ -138,7 +138,8 @@ class FrameView(W.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        png = self._png or self.render()
+        png = self.render()  # the state as it is now, not the last frame drawn
+        self.image.value = png
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
         return bundle
 

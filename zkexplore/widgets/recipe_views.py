@@ -131,7 +131,7 @@ class ElectionView(RecipeView):
         names = self.names()
         who = (names.get(e.leader.owner) if e.leader else None) or (e.leader.identifier if e.leader else "")
         draw_party(members, fig.add_subplot(111), self.path, names, leader=leader,
-                   title=f"election {self.path}   ·   leader: {who or 'none'}")
+                   title=f"election {self.path}   ·   leader: {who or 'none'}", states=self.states())
         return fig
 
 
@@ -144,7 +144,7 @@ class PartyView(RecipeView):
     def figure(self) -> Any:
         p = self.model()
         fig = self._figure(5.5, 4.5)
-        draw_party(p.members, fig.add_subplot(111), self.path, self.names())
+        draw_party(p.members, fig.add_subplot(111), self.path, self.names(), states=self.states())
         return fig
 
 

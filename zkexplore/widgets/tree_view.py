@@ -123,7 +123,7 @@ class TreeView(FrameView):
 
         self.tree.listen(self._on_tree)
         if self._owns_tree:
-            self.tree.start(timeout=None)
+            self.tree.start(timeout=60)  # the first picture shows the loaded tree
         self._start_drawing()
 
     # -- drawing ----------------------------------------------------------------------
