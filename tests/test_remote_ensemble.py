@@ -73,12 +73,14 @@ def test_faults_are_refused_with_reasons(real3):
             (lambda: prod.servers[0].pause(), "pause a server"),
             (lambda: prod.partition([1], [2, 3]), "partition"),
             (lambda: prod.set_latency(100), "add latency"),
-            (lambda: prod.expire_session(zk), "expire a session"),
         ]:
             with pytest.raises(FaultNotSupported, match=what) as info:
                 call()
             assert "RemoteEnsemble" in str(info.value)
             assert "does not run" in info.value.reason
+        with pytest.raises(FaultNotSupported, match="expire a session") as info:
+            prod.expire_session(zk)
+        assert "read-only" in info.value.reason
         assert all(s.state == "up" for s in real3.servers)
         fails = [op.f for op in prod.history.ops() if op.type == "fail"]
         assert fails == ["kill", "stop", "pause", "partition", "set_latency", "expire_session"]
@@ -111,3 +113,21 @@ def test_bad_hosts_and_unreachable_servers():
     with pytest.raises(EnsembleError, match="could not connect"):
         ens.start()
     assert not ens.started
+
+
+def test_writable_remote_can_cut_and_expire_its_own_clients(real3):
+    from kazoo.protocol.states import KazooState
+
+    from zkexplore.testing.states import StateLog
+
+    with RemoteEnsemble(real3.hosts, read_only=False) as dev:
+        zk = dev.client(timeout=4.0)
+        zk.create("/mine", ephemeral=True)
+        log = StateLog(zk)
+        sid = zk.client_id[0]
+        dev.disconnect(zk, seconds=1.0)
+        log.wait_for(KazooState.SUSPENDED, KazooState.CONNECTED)
+        assert zk.client_id[0] == sid, "a 1 s cut keeps the session"
+        dev.expire_session(zk)
+        log.wait_for(KazooState.LOST, KazooState.CONNECTED)
+        assert real3.client().exists("/mine") is None

@@ -34,6 +34,7 @@ from kazoo.security import OPEN_ACL_UNSAFE
 from .sim import jute as J
 
 __all__ = [
+    "hold_off",
     "add_watch",
     "remove_watches",
     "multi_read",
@@ -90,6 +91,39 @@ def to_stat(st: J.Stat) -> ZnodeStat:
 
 def _acl(acl: Sequence[KazooACL] | None) -> tuple[J.ACL, ...]:
     return tuple(J.ACL(a.perms, J.Id(a.id.scheme, a.id.id)) for a in (acl or OPEN_ACL_UNSAFE))
+
+
+# -- cutting a client off, from the client's side ---------------------------------------
+
+
+def hold_off(zk: KazooClient, seconds: float) -> None:
+    """Drop ``zk``'s connection and keep it from reconnecting for ``seconds``: what a
+    network cut looks like from the client's side, on any ensemble.  The client sees
+    SUSPENDED at once; longer than its session timeout, the server expires the
+    session and the client sees LOST when it gets through again."""
+    import socket
+    import time as _time
+
+    conn = zk._connection
+    if not getattr(conn, "_zkx_gated", False):
+        original = conn._connect_attempt
+
+        def gated(*args: Any, **kwargs: Any) -> Any:
+            while _time.monotonic() < getattr(conn, "_zkx_gate_until", 0.0):
+                if zk._stopped.is_set():
+                    break
+                _time.sleep(0.02)
+            return original(*args, **kwargs)
+
+        conn._connect_attempt = gated
+        conn._zkx_gated = True
+    conn._zkx_gate_until = _time.monotonic() + max(0.0, seconds)
+    sock = getattr(conn, "_socket", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 # -- persistent watches ----------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from .ensembles.base import Ensemble
 
-__all__ = ["ensemble", "production", "populate_demo_tree"]
+__all__ = ["ensemble", "production", "populate_demo_tree", "server_faults"]
 
 
 def ensemble(size: int = 3, seed: int | None = 42, **kwargs: Any) -> Ensemble:
@@ -35,6 +35,16 @@ def ensemble(size: int = 3, seed: int | None = 42, **kwargs: Any) -> Ensemble:
     from .ensembles.sim import SimEnsemble
 
     return SimEnsemble(size=size, seed=seed, **kwargs).start()
+
+
+def server_faults(ens: Ensemble) -> bool:
+    """Whether this ensemble's servers can be killed, paused and partitioned (not
+    an ensemble given by ``$ZK_HOSTS``, which zkexplore does not run)."""
+    ok = ens.kind != "RemoteEnsemble"
+    if not ok:
+        print(f"{ens.kind} at {ens.hosts}: zkexplore does not run its servers, so server faults are "
+              "skipped here; run the lesson without ZK_HOSTS to see them.")
+    return ok
 
 
 def populate_demo_tree(zk: Any, services: int = 4, instances: int = 6, seed: int = 1) -> None:

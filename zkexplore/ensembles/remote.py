@@ -10,8 +10,6 @@ is ``disconnect`` of one of its own clients (a local socket cut).
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from typing import Any
 
 from kazoo.client import KazooClient
@@ -201,14 +199,17 @@ class RemoteEnsemble(Ensemble):
         pass
 
     def _disconnect(self, client: KazooClient, sid: int, seconds: float) -> None:
-        if seconds:
-            raise FaultNotSupported("hold a client off", self.kind, self._why_no_faults)
-        sock = getattr(getattr(client, "_connection", None), "_socket", None)
-        if sock is None:
+        # the client's own side: its socket is cut and it may not reconnect for a while
+        from ..client import hold_off
+
+        if getattr(getattr(client, "_connection", None), "_socket", None) is None:
             raise EnsembleError("this client has no socket to cut")
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        hold_off(client, seconds)
 
     def _expire(self, client: KazooClient, sid: int) -> None:
-        raise FaultNotSupported("expire a session", self.kind, self._why_no_faults)
+        if self.read_only:
+            raise FaultNotSupported(
+                "expire a session", self.kind,
+                "it is read-only; RemoteEnsemble(..., read_only=False) may end its own sessions")
+        super()._expire(client, sid)
 
