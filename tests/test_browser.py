@@ -28,6 +28,16 @@ pytestmark = pytest.mark.browser
 BENIGN = ("favicon", "net::ERR_", "lsp", "Failed to load resource", "language server")
 
 
+def _stop(proc: subprocess.Popen, log) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,13 +82,7 @@ def jupyterlab(tmp_path_factory):
     try:
         yield base, token
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        _stop(proc, log)
 
 
 @pytest.fixture(scope="module")
@@ -262,10 +266,4 @@ def test_tree_view_renders_and_updates_in_voila(browser, tmp_path):
         assert not ours, ours
     finally:
         page.close()
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        _stop(proc, log)

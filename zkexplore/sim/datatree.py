@@ -295,13 +295,28 @@ class DataTree:
     def _touch(self, path: str, node: Node, ch: Change) -> None:
         ch.undo.append(("set", path, node.snapshot()))
 
-    def _add(self, path: str, node: Node, ch: Change) -> None:
+    def _attach(self, path: str, node: Node) -> None:
+        """Put ``node`` at ``path``: in the parent's children, the map, the indexes."""
         parent = self.nodes[parent_of(path)]
         if parent.children is None:
             parent.children = set()
         parent.children.add(name_of(path))
         self.nodes[path] = node
         self._index(path, node)
+
+    def _detach(self, path: str) -> Node:
+        """Take the node at ``path`` out of the tree; returns it."""
+        node = self.nodes.pop(path)
+        parent = self.nodes[parent_of(path)]
+        assert parent.children is not None
+        parent.children.discard(name_of(path))
+        if not parent.children:
+            parent.children = None
+        self._unindex(path, node)
+        return node
+
+    def _add(self, path: str, node: Node, ch: Change) -> None:
+        self._attach(path, node)
         ch.undo.append(("add", path))
 
     def _index(self, path: str, node: Node) -> None:
@@ -330,13 +345,7 @@ class DataTree:
             self.ttls.discard(path)
 
     def _remove(self, path: str, ch: Change) -> Node:
-        node = self.nodes.pop(path)
-        parent = self.nodes[parent_of(path)]
-        assert parent.children is not None
-        parent.children.discard(name_of(path))
-        if not parent.children:
-            parent.children = None
-        self._unindex(path, node)
+        node = self._detach(path)
         ch.undo.append(("del", path, node))
         return node
 
@@ -347,21 +356,9 @@ class DataTree:
             if kind == "set":
                 self.nodes[path].restore(rec[2])
             elif kind == "add":
-                node = self.nodes.pop(path)
-                parent = self.nodes[parent_of(path)]
-                assert parent.children is not None
-                parent.children.discard(name_of(path))
-                if not parent.children:
-                    parent.children = None
-                self._unindex(path, node)
+                self._detach(path)
             else:  # del
-                node = rec[2]
-                parent = self.nodes[parent_of(path)]
-                if parent.children is None:
-                    parent.children = set()
-                parent.children.add(name_of(path))
-                self.nodes[path] = node
-                self._index(path, node)
+                self._attach(path, rec[2])
 
     # -- ops, checked like PrepRequestProcessor ------------------------------------
 
