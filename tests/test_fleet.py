@@ -72,21 +72,20 @@ def test_lock_view_follows_the_queue_through_crashes_and_pauses(ensemble):
     view = LockView(ensemble.client(), path, fleet=fleet, fps=10)
     rng = random.Random(7)
     try:
-        lockers = fleet.lockers(5, path, hold=0.3, repeats=2)
-        steps = 0
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not all(a.state in ("done", "crashed") for a in lockers):
+        lockers = fleet.lockers(5, path, hold=0.3, repeats=3)
+        busy = 0
+        for step in range(14):
             live = [a for a in lockers if a.state in ("waiting", "holding")]
+            busy += bool(live)
             r = rng.random()
             if live and r < 0.15:
                 rng.choice(live).crash()
             elif live and r < 0.3:
                 rng.choice(live).pause(rng.uniform(0.2, 1.0))
             why = eventually(lambda: views_agree(view, ensemble, reader, path))
-            assert not why, f"step {steps}: {why}"
-            steps += 1
+            assert not why, f"step {step}: {why}"
             time.sleep(0.2)
-        assert steps >= 10
+        assert busy >= 8, "the lock was idle for most of the steps"
         report = check_mutex(fleet.history, path)
         assert report.ok, str(report)
         frame = view.render()
