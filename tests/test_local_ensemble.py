@@ -120,7 +120,7 @@ def test_disconnect_held_longer_than_timeout_expires(real3):
     zk.create("/held", ephemeral=True)
     other = real3.client()
     log = StateLog(zk)
-    real3.disconnect(zk, seconds=7)
+    real3.disconnect(zk, seconds=8)
     log.wait_for(KazooState.SUSPENDED, KazooState.LOST, KazooState.CONNECTED, timeout=30)
     assert other.exists("/held") is None
 
