@@ -166,6 +166,24 @@ def test_no_pauses_no_violation_and_unfenced_store_takes_everything(sim3):
         fleet.stop()
 
 
+def test_readers_share_and_a_writer_excludes_them(sim3):
+    fleet = Fleet(sim3)
+    try:
+        readers = fleet.many("reader", 2, "/locks/rw", hold=0.4, repeats=2)
+        writer = fleet.add("writer", "/locks/rw", hold=0.2, repeats=2)
+        actors = [*readers, writer]
+        fleet.wait_until(lambda: all(a.state == "done" for a in actors), 20)
+        report = check_mutex(fleet.history, "/locks/rw")
+        assert report.ok, str(report)
+        modes = sorted({(h.process, h.mode) for h in report.holds})
+        assert modes == [(readers[0].name, "reader"), (readers[1].name, "reader"), (writer.name, "lock")]
+        assert all(h.ended_by == "release" for h in report.holds) and len(report.holds) == 6
+        r0, r1 = ([h for h in report.holds if h.process == r.name] for r in readers)
+        assert any(a.start < b.end and b.start < a.end for a in r0 for b in r1), "readers never shared the lock"
+    finally:
+        fleet.stop()
+
+
 def test_control_panel_every_action(ensemble):
     fleet = Fleet(ensemble, session_timeout=4.0)
     panel = ControlPanel(ensemble, fleet)

@@ -315,14 +315,14 @@ class Locker(Actor):
         repeats = int(self.params.get("repeats", 1))
         gap = float(self.params.get("gap", 0.1))
         store: FencedStore | None = self.params.get("store")
-        lock = self.client.Lock(self.path, identifier=self.name)
+        lock = self._lock()
         self._recipe = lock
         for i in itertools.count():
             if repeats and i >= repeats:
                 return
             self._check()
             self.state = "waiting"
-            self._record("invoke", "acquire", {"path": self.path})
+            self._record("invoke", "acquire", {"path": self.path, **self._tags()})
             try:
                 got = lock.acquire(timeout=self.params.get("timeout"))
             except LockTimeout:
@@ -330,12 +330,13 @@ class Locker(Actor):
             if self._leave.is_set():
                 raise _Stop()
             if not got:
-                self._record("fail", "acquire", {"path": self.path}, error="timeout")
+                self._record("fail", "acquire", {"path": self.path, **self._tags()}, error="timeout")
                 continue
             self.node = lock.node
             self.token = sequence_of(lock.node or "")
             self.state = "holding"
-            self._record("ok", "acquire", {"path": self.path, "node": lock.node, "token": self.token})
+            self._record("ok", "acquire", {"path": self.path, "node": lock.node, "token": self.token,
+                                           **self._tags()})
             try:
                 self.sleep(hold)
                 if store is not None:
@@ -343,6 +344,13 @@ class Locker(Actor):
             finally:
                 self._release(lock)
             self.sleep(gap)
+
+    def _lock(self) -> Any:
+        return self.client.Lock(self.path, identifier=self.name)
+
+    def _tags(self) -> dict[str, Any]:
+        """What this kind adds to its acquire records."""
+        return {}
 
     def _release(self, lock: Any) -> None:
         if self._crashed:
@@ -396,7 +404,7 @@ class NaiveLocker(Actor):
             self.state = "running"
 
 
-class Reader(Actor):
+class Reader(Locker):
     """kazoo ``ReadLock``: shared with other readers."""
 
     kind = "reader"
@@ -404,34 +412,8 @@ class Reader(Actor):
     def _lock(self) -> Any:
         return self.client.ReadLock(self.path, identifier=self.name)
 
-    def body(self) -> None:
-        hold = float(self.params.get("hold", 1.0))
-        repeats = int(self.params.get("repeats", 1))
-        lock = self._lock()
-        self._recipe = lock
-        for i in itertools.count():
-            if repeats and i >= repeats:
-                return
-            self._check()
-            self.state = "waiting"
-            self._record("invoke", "acquire", {"path": self.path, "mode": self.kind})
-            lock.acquire()
-            if self._leave.is_set():
-                raise _Stop()
-            self.node = lock.node
-            self.token = sequence_of(lock.node or "")
-            self.state = "holding"
-            self._record("ok", "acquire", {"path": self.path, "node": lock.node, "token": self.token,
-                                           "mode": self.kind})
-            try:
-                self.sleep(hold)
-            finally:
-                self._record("invoke", "release", {"path": self.path, "token": self.token})
-                with contextlib.suppress(KazooException):
-                    lock.release()
-                self._record("ok", "release", {"path": self.path, "token": self.token})
-                self.state = "running"
-            self.sleep(float(self.params.get("gap", 0.1)))
+    def _tags(self) -> dict[str, Any]:
+        return {"mode": self.kind}
 
 
 class Writer(Reader):
