@@ -90,12 +90,18 @@ def _write_gif(frames: list[bytes], path: str, frame_ms: int) -> None:
     pal[0].save(path, save_all=True, append_images=pal[1:], duration=frame_ms, loop=0, optimize=False)
 
 
-def _lock_demo(ens: Any, fleet: Any, tree: Any, kind: str, path: str, script: Callable[[list[Any]], None],
-               n: int, hold: float) -> Callable[[], tuple[Any, dict[str, Any]]]:
+def _timeline(fleet: Any, ax: Any) -> None:
+    """The fleet's history so far (faults included), one lane per actor."""
+    from .render.timeline import draw_timeline
+
+    now = fleet.history.clock() - fleet.history.start
+    draw_timeline(fleet.history.ops(), ax, [a.name for a in fleet.actors] or None, until=now)
+
+
+def _lock_draw(fleet: Any, tree: Any, path: str) -> Callable[[], tuple[Any, dict[str, Any]]]:
     from .model.checkers import wakeups_per_release
     from .model.recipes import lock_queue
     from .render.recipes import draw_lock_queue
-    from .render.timeline import draw_timeline
 
     def draw() -> tuple[Any, dict[str, Any]]:
         fig, top, bottom = _figure()
@@ -103,8 +109,7 @@ def _lock_demo(ens: Any, fleet: Any, tree: Any, kind: str, path: str, script: Ca
         names = fleet.by_session()
         states = {a.name: a.state for a in fleet.actors}
         draw_lock_queue(q, top, names, states, wakeups_per_release(fleet.history, path))
-        now = fleet.history.clock() - fleet.history.start
-        draw_timeline(fleet.history.ops(), bottom, [a.name for a in fleet.actors] or None, until=now)
+        _timeline(fleet, bottom)
         holder = q.holder
         return fig, {"holder": names.get(holder.owner) if holder else None,
                      "queue": [names.get(e.owner, "?") for e in q.entries]}
@@ -139,12 +144,11 @@ def _run_demo(name: str, seed: int) -> tuple[list[bytes], list[dict[str, Any]], 
 def _setup(name: str, ens: Any, fleet: Any, tree: Any) -> tuple[Callable[[], Any], Callable[[Any], None]]:
     from .model.recipes import election
     from .render.recipes import draw_ensemble, draw_party
-    from .render.timeline import draw_timeline
 
     if name in ("lock", "herd", "lease"):
         path = "/demo/lock"
         kind = "naive_locker" if name == "herd" else "locker"
-        draw = _lock_demo(ens, fleet, tree, kind, path, lambda a: None, 4, 0.8)
+        draw = _lock_draw(fleet, tree, path)
 
         def script(fleet: Any) -> None:
             if name == "lease":
@@ -180,8 +184,7 @@ def _setup(name: str, ens: Any, fleet: Any, tree: Any) -> tuple[Callable[[], Any
             draw_party([(c.name, c.owner, c.identifier) for c in e.candidates], top, path, names,
                        leader=e.leader.name if e.leader else None,
                        title=f"election {path}   ·   leader: {leader or 'none'}")
-            now = fleet.history.clock() - fleet.history.start
-            draw_timeline(fleet.history.ops(), bottom, [a.name for a in fleet.actors] or None, until=now)
+            _timeline(fleet, bottom)
             return fig, {"holder": leader}
 
         def script(fleet: Any) -> None:
@@ -211,8 +214,7 @@ def _setup(name: str, ens: Any, fleet: Any, tree: Any) -> tuple[Callable[[], Any
             leader = next((s["id"] for s in servers if s["role"] == "leader"), None)
             draw_ensemble(servers, top, clients, title=f"ensemble   ·   leader: server {leader}" if leader
                           else "ensemble   ·   electing a leader…")
-            now = fleet.history.clock() - fleet.history.start
-            draw_timeline(ens.history.ops(), bottom, [a.name for a in fleet.actors] or None, until=now)
+            _timeline(fleet, bottom)
             return fig, {"holder": leader}
 
         def script(fleet: Any) -> None:
