@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -82,3 +84,28 @@ def test_bad_arguments():
     ens = SimEnsemble(size=1)
     with pytest.raises(EnsembleError, match="not started"):
         ens.client()
+
+
+def test_connection_messages_reach_the_log_not_the_notebook():
+    """kazoo warns on every dropped connection; in a notebook that lands as stderr under
+    the cell.  zkexplore's clients log to ``zkexplore.client`` instead: silent by default,
+    there for a program that configures logging."""
+    script = """
+import logging, sys
+from kazoo.protocol.states import KazooState
+from zkexplore import SimEnsemble
+from zkexplore.testing.states import StateLog
+with SimEnsemble(size=1) as ens:
+    zk = ens.client()
+    log = StateLog(zk)
+    if sys.argv[1] == "configured":
+        logging.basicConfig(stream=sys.stdout, format="%(name)s: %(message)s")
+    ens.disconnect(zk)
+    log.wait_for(KazooState.SUSPENDED, KazooState.CONNECTED)
+"""
+    quiet = subprocess.run([sys.executable, "-c", script, "default"], capture_output=True, text=True, timeout=60)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and quiet.stdout == ""
+    loud = subprocess.run([sys.executable, "-c", script, "configured"], capture_output=True, text=True, timeout=60)
+    assert loud.returncode == 0, loud.stderr
+    assert "zkexplore.client: Connection dropped" in loud.stdout

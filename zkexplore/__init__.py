@@ -11,6 +11,7 @@ its own light process) does not pay for kazoo, ipywidgets or matplotlib.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -43,6 +44,9 @@ _EXPORTS = {
 }
 
 __all__ = list(_EXPORTS)
+
+# A library's messages reach the program's handlers, or nowhere (not stderr by default).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> Any:

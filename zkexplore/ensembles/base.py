@@ -37,6 +37,11 @@ __all__ = ["Ensemble", "Server", "ROLES", "STATES"]
 
 log = logging.getLogger(__name__)
 
+#: Where the clients zkexplore makes log kazoo's connection messages ("Connection
+#: dropped", "Transition to CONNECTING"): silent unless the program configures logging,
+#: as the views and state logs already show those transitions.
+CLIENT_LOG = logging.getLogger("zkexplore.client")
+
 ROLES = ("leader", "follower", "looking", "down")
 STATES = ("up", "down", "paused")
 
@@ -215,11 +220,13 @@ class Ensemble(ABC):
         start_timeout : float
             Seconds to wait for the connection.
         **kazoo_kwargs
-            Passed to ``KazooClient`` (``timeout``, ``auth_data``, ...).
+            Passed to ``KazooClient`` (``timeout``, ``auth_data``, ...).  Its ``logger``
+            defaults to ``logging.getLogger("zkexplore.client")``.
 
         The client is stopped and closed with the ensemble.
         """
         self._require_started()
+        kazoo_kwargs.setdefault("logger", CLIENT_LOG)
         if server is not None:
             kazoo_kwargs.setdefault("hosts", self.server(server).address)
         kazoo_kwargs.setdefault("hosts", self.hosts)
