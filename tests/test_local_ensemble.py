@@ -13,6 +13,7 @@ from kazoo.protocol.states import KazooState
 from kazoo.retry import KazooRetry
 
 from zkexplore import EnsembleError, FaultNotSupported
+from zkexplore.testing.leaks import connections_between
 from zkexplore.testing.states import StateLog
 
 pytestmark = pytest.mark.real
@@ -196,3 +197,20 @@ def test_missing_znode_is_kazoo_error(real3):
     zk = real3.client()
     with pytest.raises(NoNodeError):
         zk.get("/missing")
+
+
+def test_every_server_link_crosses_the_proxies(real3):
+    """A partition can only cut what crosses the proxies.  ZooKeeper 3.8 answers an
+    election connection from a lower server id by connecting back to the address
+    that server announced; restarting server 1 makes it connect up to both others,
+    so without the proxy rewriting that address they would reach it directly."""
+    first = real3.servers[0]
+    first.stop()
+    first.start()
+    real3.wait_for_leader()
+    deadline = time.monotonic() + 10
+    while first.role not in ("leader", "follower"):
+        assert time.monotonic() < deadline, f"server 1 is {first.role} after its restart"
+        time.sleep(0.05)
+    pids = {s.proc.pid for s in real3.servers}
+    assert connections_between(pids) == []

@@ -96,14 +96,20 @@ def test_read_only_mode_matches_real_zookeeper():
     assert got == expected
 
 
+@pytest.mark.real
 def test_read_only_server_with_local_sessions_serves_stale_reads():
-    """With localSessionsEnabled a read-only server gives new clients local sessions.
-    (Compared with the simulation only: a real 3.8 with local sessions started its
-    read-only server in 2 of 4 runs here, so it cannot be a repeatable reference.)"""
+    """With localSessionsEnabled a read-only server gives new clients local sessions."""
+    with LocalEnsemble(
+        size=3,
+        system_properties={"readonlymode.enabled": "true"},
+        config={"localSessionsEnabled": "true"},
+    ) as real:
+        real._local_sessions = True
+        expected = script(real)
     with SimEnsemble(size=3, seed=3, read_only_mode=True, local_sessions=True) as sim:
         sim._local_sessions = True
         got = script(sim)
-    assert got == [
+    assert expected == [
         ("isro", "ro"),
         ("mode", "read-only"),
         ("new session", "connect response", True, True, True, False),
@@ -112,4 +118,5 @@ def test_read_only_server_with_local_sessions_serves_stale_reads():
         ("create", "NOTREADONLY"),
         ("sync", "NOTREADONLY"),
         ("closed when it rejoins", True),
-    ], got
+    ], expected
+    assert got == expected

@@ -214,7 +214,7 @@ def add_watch(
             reg = _registries[zk] = _Persistent(zk)
     _send(zk, J.AddWatchRequest(full, int(recursive)), full).get()
     with reg.lock:
-        rec, callbacks = reg.watches.get(full, (recursive, []))
+        _, callbacks = reg.watches.get(full, (recursive, []))
         if callback not in callbacks:
             callbacks.append(callback)
         reg.watches[full] = (recursive, callbacks)

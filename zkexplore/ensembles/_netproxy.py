@@ -8,7 +8,9 @@ commands on standard input the ensemble can then
 - block links (a partition: live connections are reset, new ones are refused),
 - delay links (latency, half of it on each direction, order kept),
 - cut the connections of one client session (a client disconnect),
-- count the request types that crossed a client link (it reads ZooKeeper frames).
+- count the request types that crossed a client link (it reads ZooKeeper frames),
+- rewrite the election address a server announces when it opens an election
+  connection (see :class:`_Advertiser`).
 
 It is also the ensemble's guardian: it remembers the server processes and temp
 dirs of its parent, and when its standard input ends (the parent exited, crashed
@@ -76,6 +78,52 @@ class _Sniffer:
             del self.buf[: 4 + length]
 
 
+class _Advertiser:
+    """Rewrites the address in the first message of a server-to-server election
+    connection.
+
+    ZooKeeper 3.8 opens election connections from the higher server id only: when
+    a lower id connects, the higher one drops that connection and connects back
+    to the address the lower one announced in its first message (protocol
+    version, server id, length-prefixed "host:port").  A server announces its own
+    listening port, so that connection would bypass the proxies and survive a
+    partition.  Announcing the proxy of the reverse link instead keeps every
+    election connection on a link the ensemble can block.
+    """
+
+    HEAD = 8 + 8 + 4  # protocol version, server id, address length
+
+    def __init__(self, addr: str) -> None:
+        self.addr = addr.encode()
+        self.buf = bytearray()
+        self.done = False
+
+    def feed(self, data: bytes) -> bytes:
+        """Bytes to forward now (the rewritten head once it is complete)."""
+        if self.done:
+            return data
+        self.buf += data
+        if len(self.buf) < 8:
+            return b""
+        (version,) = _LONG.unpack_from(self.buf, 0)
+        if version >= 0:  # the oldest format: the server id alone, no address
+            return self._finish(bytes(self.buf))
+        if len(self.buf) < self.HEAD:
+            return b""
+        (length,) = _INT.unpack_from(self.buf, 16)
+        if not 0 <= length <= 4096:  # not an election handshake: leave it alone
+            return self._finish(bytes(self.buf))
+        if len(self.buf) < self.HEAD + length:
+            return b""
+        head = bytes(self.buf[:16]) + _INT.pack(len(self.addr)) + self.addr
+        return self._finish(head + bytes(self.buf[self.HEAD + length :]))
+
+    def _finish(self, out: bytes) -> bytes:
+        self.done = True
+        self.buf = bytearray()
+        return out
+
+
 class _Conn:
     def __init__(self, link: "_Link", creader, cwriter, sreader, swriter) -> None:
         self.link = link
@@ -86,6 +134,7 @@ class _Conn:
         self.session_id: int | None = None
         self.sniffer = _Sniffer(link.counts, self._on_connect) if link.sniff else None
         self._srv_head = bytearray() if link.sniff else None
+        self.advertiser = _Advertiser(link.advertise) if link.advertise else None
         self.tasks = [
             asyncio.ensure_future(self._pump(creader, swriter, upstream=True)),
             asyncio.ensure_future(self._pump(sreader, cwriter, upstream=False)),
@@ -134,6 +183,10 @@ class _Conn:
                 if upstream:
                     if self.sniffer is not None:
                         self.sniffer.feed(data)
+                    if self.advertiser is not None:
+                        data = self.advertiser.feed(data)
+                        if not data:
+                            continue
                 else:
                     self._observe_down(data)
                 queue.put_nowait((loop.time() + self.link.delay, data))
@@ -167,6 +220,7 @@ class _Link:
         self.blocked = False
         self.down = False
         self.delay = 0.0
+        self.advertise = ""  # "host:port" announced on election connections
         self.counts: dict[int, int] = {}
         self.conns: set[_Conn] = set()
         self.server: asyncio.base_events.Server | None = None
@@ -264,6 +318,10 @@ class _Proxy:
         if op == "delay":
             for link in self._links(msg["names"]):
                 link.delay = max(0.0, float(msg["seconds"]))
+            return {}
+        if op == "advertise":
+            link = self._links([msg["name"]])[0]
+            link.advertise = str(msg["addr"])
             return {}
         if op == "cut":
             sid = msg.get("session_id")

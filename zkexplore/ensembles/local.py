@@ -218,7 +218,7 @@ class LocalServer(Server):
     def _pause(self) -> None:
         if self._paused:
             raise EnsembleError(f"server {self.id} is already paused")
-        self.role  # remember what it was doing when it froze
+        self._last_role = self.role  # what it was doing when it froze, reported while paused
         self._signal(signal.SIGSTOP)
         self._paused = True
 
@@ -392,6 +392,10 @@ class LocalEnsemble(Ensemble):
                 e = self.net.call("listen", name=names[1], host="127.0.0.1", port=b.election_port)
                 self._peer_links[(a.id, b.id)] = names
                 peer_ports[(a.id, b.id)] = (q["port"], e["port"])
+        for (a_id, b_id), names in self._peer_links.items():
+            # a announces the way back to it through b's own link, not its real port
+            back = peer_ports[(b_id, a_id)][1]
+            self.net.call("advertise", name=names[1], addr=f"127.0.0.1:{back}")
         for s in self.servers:
             lines = [
                 f"tickTime={self.tick_time}",

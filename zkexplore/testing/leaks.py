@@ -62,8 +62,9 @@ def socket_inodes(pids: set[int]) -> set[int]:
     return out
 
 
-def _listening_ports(inodes: set[int]) -> dict[int, int]:
-    """inode -> port, for TCP sockets in LISTEN state among ``inodes``."""
+def _tcp_sockets(inodes: set[int], state: str) -> dict[int, tuple[int, int]]:
+    """inode -> (local port, remote port), for TCP sockets among ``inodes`` in a
+    state of /proc/net/tcp ("0A" listening, "01" established)."""
     out = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -71,11 +72,33 @@ def _listening_ports(inodes: set[int]) -> dict[int, int]:
                 next(f)
                 for line in f:
                     parts = line.split()
-                    if parts[3] == "0A" and int(parts[9]) in inodes:
-                        out[int(parts[9])] = int(parts[1].rsplit(":", 1)[1], 16)
+                    if parts[3] == state and int(parts[9]) in inodes:
+                        local, remote = (int(a.rsplit(":", 1)[1], 16) for a in parts[1:3])
+                        out[int(parts[9])] = (local, remote)
         except OSError:
             continue
     return out
+
+
+def _listening_ports(inodes: set[int]) -> dict[int, int]:
+    """inode -> port, for TCP sockets in LISTEN state among ``inodes``."""
+    return {inode: local for inode, (local, _) in _tcp_sockets(inodes, "0A").items()}
+
+
+def connections_between(pids: set[int]) -> list[tuple[int, int]]:
+    """(pid, pid) for each established loopback TCP connection that runs directly
+    from one of these processes to another (an end on each side)."""
+    ends: dict[int, int] = {}  # local port -> owning pid
+    for pid in pids:
+        for local, _ in _tcp_sockets(socket_inodes({pid}), "01").values():
+            ends[local] = pid
+    out = []
+    for pid in pids:
+        for _, remote in _tcp_sockets(socket_inodes({pid}), "01").values():
+            other = ends.get(remote)
+            if other is not None and other != pid:
+                out.append((pid, other))
+    return sorted(out)
 
 
 @dataclass
