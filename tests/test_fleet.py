@@ -107,6 +107,21 @@ def test_herd_wakes_everyone_the_recipe_wakes_one(sim3):
             fleet.stop()
 
 
+def test_a_holders_crash_counts_as_the_release_its_expiry_makes(sim3):
+    fleet = Fleet(sim3, session_timeout=1.0)
+    path = "/locks/crashed-holder"
+    first = fleet.add("locker", path, hold=30.0)
+    try:
+        fleet.wait_until(lambda: first.state == "holding", 10)
+        others = [fleet.add("locker", path, hold=0.2) for _ in range(2)]
+        fleet.wait_until(lambda: all(a.state == "waiting" for a in others), 10)
+        first.crash()
+        fleet.wait_until(lambda: all(a.state == "done" for a in others), 20)
+        assert wakeups_per_release(fleet.history, path) == [1, 1, 0]
+    finally:
+        fleet.stop()
+
+
 def test_election_view_shows_the_next_leader_within_a_second(ensemble):
     path = "/election/view"
     fleet = Fleet(ensemble, session_timeout=4.0)

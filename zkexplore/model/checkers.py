@@ -123,17 +123,24 @@ def check_mutex(history: Iterable[Op], path: str | None = None) -> MutexReport:
 def wakeups_per_release(history: Iterable[Op], path: str) -> list[int]:
     """For each release of the lock at ``path``: how many *other* processes a watch
     woke between it and the next release (the recipe wakes one; the herd wakes
-    every waiter)."""
+    every waiter).  A holder's crash counts as a release: its node goes when its
+    session expires, and the wake-ups that follow are that release's."""
     out: list[int] = []
     counting: set[str] | None = None
     releaser = ""
+    holder = ""
     for op in history:
         v: Any = op.value if isinstance(op.value, dict) else {}
-        if op.f == "release" and op.type == "invoke" and v.get("path") == path:
+        ours = v.get("path") == path
+        if op.f == "acquire" and op.type == "ok" and ours:
+            holder = op.process
+        elif (op.f == "release" and op.type == "invoke" and ours) or (
+            op.f == "crash" and op.type == "invoke" and op.process == holder
+        ):
             if counting is not None:
                 out.append(len(counting))
             counting = set()
-            releaser = op.process
+            releaser, holder = op.process, ""
         elif op.f == "wake" and counting is not None and op.process != releaser:
             if str(v.get("path", "")).startswith(path):
                 counting.add(op.process)
