@@ -105,6 +105,71 @@ def test_layout_is_tidy_and_stable():
     assert pos2["/app/box"] == pos["/app/box"]
 
 
+def _covered(points, drawn, tol, tags=None, drawn_tags=None) -> list[bool]:
+    """For each point: is some drawn row within ``tol`` on every axis (and of the
+    same tag)?  Compared in chunks to keep the matrices small."""
+    import numpy as np
+
+    points, drawn = np.asarray(points, dtype=float), np.asarray(drawn, dtype=float)
+    names: dict = {}
+    tag_ids = np.array([names.setdefault(np.round(t, 6).tobytes(), len(names)) for t in tags]) if tags else None
+    drawn_ids = (np.array([names.get(np.round(t, 6).tobytes(), -1) for t in drawn_tags])
+                 if drawn_tags else None)
+    out: list[bool] = []
+    for i in range(0, len(points), 256):
+        chunk = points[i : i + 256]
+        near = np.all(np.abs(chunk[:, None, :] - drawn[None, :, :]) <= tol + 1e-9, axis=2)
+        if tag_ids is not None:
+            near &= tag_ids[i : i + 256, None] == drawn_ids[None, :]
+        out.extend(near.any(axis=1).tolist())
+    return out
+
+
+def test_a_large_tree_draws_each_pixel_once_and_every_node_is_covered():
+    """Beyond 2,000 nodes markers (and edges) that would fall on the same pixel are
+    drawn once: far fewer artists, yet every node lies within a pixel of a marker
+    of its kind and its owner's colour, and every edge of a drawn segment."""
+    import numpy as np
+    from matplotlib.colors import to_rgba
+
+    from zkexplore.render.tree import _pixel_size
+
+    g = nx.DiGraph(root="/")
+    g.add_node("/", name="/", kind="persistent", owner=0, depth=0)
+    for p in range(10):
+        parent = f"/p{p}"
+        g.add_node(parent, name=f"p{p}", kind="persistent", owner=0, depth=1)
+        g.add_edge("/", parent)
+        for i in range(1000):
+            child = f"{parent}/c{i:04d}"
+            owner = 0x10 + (i // 2) % 2 if i % 2 else 0  # two owners, side by side
+            g.add_node(child, name=f"c{i:04d}", kind="ephemeral" if owner else "persistent",
+                       owner=owner, depth=2)
+            g.add_edge(parent, child)
+    pos = tree_layout(g)
+    ax = draw_tree(g, pos)
+    pixel = _pixel_size(ax, pos)
+    colls = {c.get_gid(): c for c in ax.collections if c.get_gid()}
+    for kind in ("persistent", "ephemeral"):
+        members = [n for n, a in g.nodes(data=True) if a["kind"] == kind]
+        coll = colls[f"kind:{kind}"]
+        assert coll.zkx_count == len(members)
+        drawn_xy = np.asarray(coll.get_offsets())
+        assert len(drawn_xy) < 0.7 * len(members)  # many fell on a pixel already drawn
+        tags = drawn_tags = None
+        if kind == "ephemeral":  # and of its owner's colour
+            tags = [to_rgba(owner_color(g.nodes[m]["owner"])) for m in members]
+            drawn_tags = [tuple(c) for c in coll.get_facecolors()]
+        ok = _covered([pos[m] for m in members], drawn_xy, pixel, tags, drawn_tags)
+        lost = [m for m, hit in zip(members, ok) if not hit]
+        assert not lost, f"not under any drawn {kind} marker of their colour: {lost[:5]}"
+    segs = np.asarray(colls["edges"].get_segments()).reshape(-1, 4)
+    assert len(segs) < g.number_of_edges() / 3
+    ok = _covered([(*pos[u], *pos[v]) for u, v in g.edges], segs, np.tile(pixel, 2))
+    assert all(ok), "an edge is not under any drawn segment"
+    assert render_png(ax)[:4] == b"\x89PNG"
+
+
 def test_short_names():
     assert short_name("0123456789abcdef0123456789abcdef__lock__0000000042") == "__lock__#42"
     assert short_name("a" * 40).count("…") == 1

@@ -10,14 +10,17 @@ __all__ = ["name_key", "is_sequential", "sequence_of", "MORE"]
 #: ``kind`` of the node that stands for folded children in a drawn graph
 MORE = "more"
 
-_SEQ = re.compile(r"(\d{10})$")
 _NUM = re.compile(r"(\d+)")
 
 
 def sequence_of(name: str) -> int | None:
-    """The sequence number at the end of a sequential node's name, else None."""
-    m = _SEQ.search(name)
-    return int(m.group(1)) if m else None
+    """The sequence number at the end of a sequential node's name, else None.
+
+    >>> sequence_of("lock-0000000042"), sequence_of("n42")
+    (42, None)
+    """
+    tail = name[-10:]
+    return int(tail) if len(tail) == 10 and tail.isdecimal() else None
 
 
 def is_sequential(path: str) -> bool:

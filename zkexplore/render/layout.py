@@ -124,20 +124,19 @@ def tree_layout(g: nx.DiGraph, root: str | None = None, level_gap: float = 1.0) 
 
     pos: dict[Hashable, tuple[float, float]] = {}
     next_x = 0.0
+    succ = g.succ
     # iterative post-order: children first, then the parent over them
-    stack: list[tuple[Hashable, int, bool]] = [(root, 0, False)]
+    stack: list[tuple[Hashable, int, Any]] = [(root, 0, None)]
     while stack:
-        node, depth, expanded = stack.pop()
-        kids = sorted(g.successors(node), key=key)
-        if not kids:
-            pos[node] = (next_x, -depth * level_gap)
-            next_x += 1.0
+        node, depth, kids = stack.pop()
+        if kids is None:  # first visit
+            if not succ[node]:
+                pos[node] = (next_x, -depth * level_gap)
+                next_x += 1.0
+                continue
+            kids = sorted(succ[node], key=key)
+            stack.append((node, depth, kids))
+            stack.extend((k, depth + 1, None) for k in reversed(kids))
             continue
-        if not expanded:
-            stack.append((node, depth, True))
-            for k in reversed(kids):
-                stack.append((k, depth + 1, False))
-            continue
-        xs = [pos[k][0] for k in kids]
-        pos[node] = ((xs[0] + xs[-1]) / 2.0, -depth * level_gap)
+        pos[node] = ((pos[kids[0]][0] + pos[kids[-1]][0]) / 2.0, -depth * level_gap)
     return pos

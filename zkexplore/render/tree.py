@@ -10,7 +10,9 @@ render in about a second; labels are kept to what can be read.
 Each kind's markers are a ``PathCollection`` whose ``gid`` is ``"kind:<kind>"``,
 the halo's is ``"flash"``, the edges a ``LineCollection`` with ``gid`` ``"edges"``, labels
 are texts with ``gid`` ``"label"`` (``"more"`` for folds): tests and tools can read
-what was drawn.
+what was drawn.  Beyond 2,000 nodes, markers and edges that would cover the same
+pixels are drawn once; each kind's collection then keeps its node count in
+``zkx_count``.
 """
 
 from __future__ import annotations
@@ -142,17 +144,25 @@ def draw_tree(
 
     if pos is None:
         pos = tree_layout(g)
-    nodes = list(g.nodes)
+    attrs = dict(g.nodes(data=True))
+    nodes = list(attrs)
+    edges = list(g.edges)
+    parents = {u for u, _ in edges}
+    leaves = len(nodes) - len(parents)
     if ax is None:
-        leaves = sum(1 for n in nodes if g.out_degree(n) == 0) or 1
         depth = max((-y for _, y in pos.values()), default=0)
-        fig = new_figure(leaves, int(depth))
+        fig = new_figure(leaves or 1, int(depth))
         ax = fig.add_subplot(111)
     n = len(nodes)
     big = n > 2000
     size = 160.0 if n <= 60 else 90.0 if n <= 300 else 30.0 if n <= 3000 else 4.0
 
-    segs = np.array([(pos[u], pos[v]) for u, v in g.edges if u in pos and v in pos], dtype=float)
+    # Beyond 2,000 nodes many markers and edges land on the same pixel: each is
+    # drawn once (``_one_per_pixel``), which keeps 100,000 nodes well under a second.
+    pixel = _pixel_size(ax, pos) if big else None
+    segs = np.array([(pos[u], pos[v]) for u, v in edges if u in pos and v in pos], dtype=float)
+    if pixel is not None and len(segs):
+        segs = segs[_one_per_pixel(segs.reshape(-1, 4) / np.tile(pixel, 2))]
     if len(segs):
         # the limits are set below: skipping autolim saves a pass over every segment
         ax.add_collection(LineCollection(segs, colors="#b0b0b0", linewidths=0.4 if big else 1.0,
@@ -160,7 +170,7 @@ def draw_tree(
 
     by_kind: dict[str, list[Hashable]] = {}
     for node in nodes:
-        by_kind.setdefault(g.nodes[node].get("kind", "persistent"), []).append(node)
+        by_kind.setdefault(attrs[node].get("kind", "persistent"), []).append(node)
 
     flash = flash or {}
     fresh = [(k, age) for k, age in flash.items() if k in pos and age < flash_seconds]
@@ -179,22 +189,25 @@ def draw_tree(
         xy = np.array([pos[m] for m in members], dtype=float)
         xs, ys = xy[:, 0], xy[:, 1]
         colors: Any
+        slot = np.zeros(len(members))  # which colour each marker takes
         if style["color"] is None:
-            rgba: dict[int, tuple[float, ...]] = {}
-            rows = []
-            for m in members:
-                owner = int(g.nodes[m].get("owner") or 0)
-                c = rgba.get(owner)
-                if c is None:
+            palette: dict[int, int] = {}
+            for i, m in enumerate(members):
+                owner = int(attrs[m].get("owner") or 0)
+                if owner not in palette:
                     owners_seen.setdefault(owner, owner_color(owner))
-                    c = rgba[owner] = to_rgba(owner_color(owner))
-                rows.append(c)
-            colors = np.array(rows)
+                    palette[owner] = len(palette)
+                slot[i] = palette[owner]
+            rgba = np.array([to_rgba(owner_color(o)) for o in palette])
+            colors = rgba[slot.astype(int)]
         else:
             colors = style["color"]
-        if big:  # plain, unoutlined markers: 100,000 of them draw in a fraction of a second
-            ax.scatter(xs, ys, s=size, c=colors, marker=style["marker"], linewidths=0,
-                       zorder=3, gid=f"kind:{kind}", label=style["label"])
+        if pixel is not None:  # plain, unoutlined markers, one per pixel and colour
+            keep = _one_per_pixel(np.column_stack([xy / pixel, slot]))
+            coll = ax.scatter(xs[keep], ys[keep], s=size, c=colors if isinstance(colors, str) else colors[keep],
+                              marker=style["marker"], linewidths=0, zorder=3, gid=f"kind:{kind}",
+                              label=style["label"])
+            coll.zkx_count = len(members)
             continue
         edge = ["#222222" if m == selected else "white" for m in members]
         widths = [2.5 if m == selected else 0.8 for m in members]
@@ -203,28 +216,27 @@ def draw_tree(
 
     for m in by_kind.get(MORE, []):
         x, y = pos[m]
-        ax.text(x, y, g.nodes[m].get("label", "+more"), ha="center", va="center", fontsize=8,
+        ax.text(x, y, attrs[m].get("label", "+more"), ha="center", va="center", fontsize=8,
                 style="italic", color="#555555", zorder=4, gid="more",
                 bbox={"boxstyle": "round,pad=0.3", "fc": "#f2f2f2", "ec": "#cccccc"})
 
     show_labels = labels is True or (labels == "auto")
     if show_labels:
         if labels == "auto" and n > max_labels:
-            chosen = [m for m in nodes if g.nodes[m].get("depth", 9) <= 1 or m in flash or m == selected]
+            chosen = [m for m in nodes if attrs[m].get("depth", 9) <= 1 or m in flash or m == selected]
             chosen = chosen[:max_labels]
         else:
             chosen = nodes
         font = 9 if n <= 40 else 7 if n <= 150 else 6
-        leaves = sum(1 for m in nodes if g.out_degree(m) == 0)
         slanted = leaves > 10
         for m in chosen:
-            if g.nodes[m].get("kind") == MORE:
+            if attrs[m].get("kind") == MORE:
                 continue
             x, y = pos[m]
-            name = short_name(str(g.nodes[m].get("name", m)))
-            ax.text(x, y - 0.16, name, ha="right" if slanted and g.out_degree(m) == 0 else "center",
-                    va="top", fontsize=font, zorder=5,
-                    rotation=35 if slanted and g.out_degree(m) == 0 else 0,
+            name = short_name(str(attrs[m].get("name", m)))
+            leaf = slanted and m not in parents
+            ax.text(x, y - 0.16, name, ha="right" if leaf else "center",
+                    va="top", fontsize=font, zorder=5, rotation=35 if leaf else 0,
                     rotation_mode="anchor", gid="label")
 
     for src, dst in arrows:
@@ -257,6 +269,35 @@ def draw_tree(
     right = 1.0 - 2.3 / width if ax.get_legend() and width > 4.6 else 0.98
     ax.figure._zkx_margins = {"left": 0.02, "right": right, "top": 0.93, "bottom": 0.12}
     return ax
+
+
+def _pixel_size(ax: Any, pos: Mapping[Hashable, tuple[float, float]]) -> Any:
+    """Data units per pixel along x and y (an array), for the limits
+    :func:`draw_tree` sets."""
+    import numpy as np
+
+    xs = [p[0] for p in pos.values()] or [0.0]
+    ys = [p[1] for p in pos.values()] or [0.0]
+    fig = ax.figure
+    width = max(fig.get_figwidth() * fig.dpi * 0.8, 1.0)  # the axes take ~80-96 %
+    height = max(fig.get_figheight() * fig.dpi * 0.8, 1.0)
+    return np.array([(max(xs) - min(xs) + 1.6) / width, (max(ys) - min(ys) + 1.3) / height])
+
+
+def _one_per_pixel(rows: Any) -> Any:
+    """Indices of one row of each group of rows that are equal once rounded
+    (rows of coordinates in pixels, then colour slots): the markers or edges that
+    would cover the same pixels, drawn once."""
+    import numpy as np
+
+    keys = np.round(rows).astype(np.int64)
+    keys -= keys.min(axis=0)
+    span = keys.max(axis=0) + 1
+    if float(np.prod(span.astype(float))) < 2.0**62:  # one integer per row: a fast unique
+        _, first = np.unique(np.ravel_multi_index(tuple(keys.T), tuple(span)), return_index=True)
+    else:
+        _, first = np.unique(keys, axis=0, return_index=True)
+    return np.sort(first)
 
 
 def render_png(ax: Any, path: str | None = None, dpi: int = 100) -> bytes:
