@@ -246,7 +246,7 @@ def multi_read(zk: KazooClient, ops: Iterable[tuple[str, str]]) -> list[Any]:
     has, for each, a sorted children list, ``(data, ZnodeStat)``, or the kazoo
     exception instance for that op (``NoNodeError()``, ...).  No watches are set.
     """
-    records: list[J.JuteRecord] = []
+    records: list[J.MultiReadOp] = []
     for kind, path in ops:
         full = _full(zk, path)
         if kind == "get_children":
@@ -268,7 +268,7 @@ def multi_read(zk: KazooClient, ops: Iterable[tuple[str, str]]) -> list[Any]:
     return out
 
 
-def multi_read_async(zk: KazooClient, records: Sequence[J.JuteRecord]) -> Any:
+def multi_read_async(zk: KazooClient, records: Sequence[J.MultiReadOp]) -> Any:
     """Send a multiRead of prepared jute records; returns kazoo's async result
     (of a :class:`~zkexplore.sim.jute.MultiResponse`)."""
     return _send(zk, J.MultiReadRequest(tuple(records)))

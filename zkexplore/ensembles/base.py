@@ -311,7 +311,7 @@ class Ensemble(ABC):
             raise
         self.history.ok("nemesis", f, value or None)
 
-    def _groups(self, groups: Iterable[Iterable["int | Server"]]) -> list[set[int]]:
+    def _groups(self, groups: Iterable["Iterable[int | Server] | int | Server"]) -> list[set[int]]:
         out: list[set[int]] = []
         seen: set[int] = set()
         for g in groups:

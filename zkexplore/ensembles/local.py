@@ -388,10 +388,10 @@ class LocalEnsemble(Ensemble):
                 if a is b:
                     continue
                 names = [f"peer/{a.id}/{b.id}/quorum", f"peer/{a.id}/{b.id}/election"]
-                q = self.net.call("listen", name=names[0], host="127.0.0.1", port=b.quorum_port)
-                e = self.net.call("listen", name=names[1], host="127.0.0.1", port=b.election_port)
+                q = self.net.call("listen", name=names[0], host="127.0.0.1", port=b.quorum_port)["port"]
+                e = self.net.call("listen", name=names[1], host="127.0.0.1", port=b.election_port)["port"]
                 self._peer_links[(a.id, b.id)] = names
-                peer_ports[(a.id, b.id)] = (q["port"], e["port"])
+                peer_ports[(a.id, b.id)] = (q, e)
         for (a_id, b_id), names in self._peer_links.items():
             # a announces the way back to it through b's own link, not its real port
             back = peer_ports[(b_id, a_id)][1]

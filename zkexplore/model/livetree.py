@@ -483,7 +483,7 @@ class LiveTree:
     def _send_batch(self, paths: list[str], gen: int) -> None:
         self.stats["requests"] += 1
         if self.use_multi is not False:
-            ops: list[J.JuteRecord] = []
+            ops: list[J.MultiReadOp] = []
             for p in paths:
                 full = zkx._full(self.client, p)
                 ops.append(J.GetChildrenRequest(full, False))
@@ -524,14 +524,14 @@ class LiveTree:
         except KazooException as e:
             self._load_failed(paths, gen, e)
             return
-        pairs = []
+        pairs: list[tuple[str, Any, Any, Any]] = []
         res = resp.results
         for i, p in enumerate(paths):
             kids, data = res[2 * i], res[2 * i + 1]
-            if isinstance(kids, J.ErrorResult) or isinstance(data, J.ErrorResult):
-                pairs.append((p, None, None, None))
-            else:
+            if isinstance(kids, J.GetChildrenResponse) and isinstance(data, J.GetDataResponse):
                 pairs.append((p, kids.children, data.data, _stat(data.stat)))
+            else:  # an error result: the node went during the load
+                pairs.append((p, None, None, None))
         self._apply_loaded(pairs, gen)
 
     def _on_pairs(self, paths: list[str], gen: int, results: list[tuple[Any, Any]]) -> None:

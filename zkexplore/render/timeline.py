@@ -54,11 +54,12 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
             if h.token is not None and x1 - h.start > 0.04 * (end - since):
                 ax.text((h.start + x1) / 2, -lane[h.process], f"#{h.token}", ha="center", va="center",
                         fontsize=7, color="white", zorder=3)
-    for v in report.violations:
-        for h in (v.first, v.second):
+    for viol in report.violations:
+        for h in (viol.first, viol.second):
             if h.process in lane:
-                ax.barh(-lane[h.process], v.end - v.start if v.end != float("inf") else end - v.start,
-                        left=v.start, height=0.5, color="#d62728", zorder=3, gid="overlap")
+                width = viol.end - viol.start if viol.end != float("inf") else end - viol.start
+                ax.barh(-lane[h.process], width, left=viol.start, height=0.5, color="#d62728",
+                        zorder=3, gid="overlap")
 
     lead_start: dict[str, float] = {}
     member_start: dict[str, float] = {}

@@ -93,7 +93,7 @@ def draw_tree(
     pos: Mapping[Hashable, tuple[float, float]] | None = None,
     ax: Any = None,
     *,
-    flash: Mapping[Hashable, float] | None = None,
+    flash: Mapping[Any, float] | None = None,
     flash_seconds: float = 2.0,
     labels: str | bool = "auto",
     max_labels: int = 150,
@@ -165,7 +165,7 @@ def draw_tree(
         segs = segs[_one_per_pixel(segs.reshape(-1, 4) / np.tile(pixel, 2))]
     if len(segs):
         # the limits are set below: skipping autolim saves a pass over every segment
-        ax.add_collection(LineCollection(segs, colors="#b0b0b0", linewidths=0.4 if big else 1.0,
+        ax.add_collection(LineCollection(list(segs), colors="#b0b0b0", linewidths=0.4 if big else 1.0,
                                          antialiased=not big, zorder=1, gid="edges"), autolim=False)
 
     by_kind: dict[str, list[Hashable]] = {}
@@ -175,11 +175,10 @@ def draw_tree(
     flash = flash or {}
     fresh = [(k, age) for k, age in flash.items() if k in pos and age < flash_seconds]
     if fresh:
-        xs = [pos[k][0] for k, _ in fresh]
-        ys = [pos[k][1] for k, _ in fresh]
         alphas = [max(0.15, 1.0 - age / flash_seconds) for _, age in fresh]
-        colors = [(1.0, 0.75, 0.0, a) for a in alphas]
-        ax.scatter(xs, ys, s=size * 4.0, c=colors, marker="o", linewidths=0, zorder=2, gid="flash")
+        halo = [(1.0, 0.75, 0.0, a) for a in alphas]
+        ax.scatter([pos[k][0] for k, _ in fresh], [pos[k][1] for k, _ in fresh], s=size * 4.0,
+                   c=halo, marker="o", linewidths=0, zorder=2, gid="flash")
 
     owners_seen: dict[int, str] = {}
     for kind, members in by_kind.items():
@@ -245,10 +244,10 @@ def draw_tree(
                         arrowprops={"arrowstyle": "-|>", "color": "#d62728", "lw": 1.2,
                                     "connectionstyle": "arc3,rad=0.35", "shrinkA": 6, "shrinkB": 6})
 
-    xs = [p[0] for p in pos.values()] or [0.0]
-    ys = [p[1] for p in pos.values()] or [0.0]
-    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
-    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.5)
+    all_x = [p[0] for p in pos.values()] or [0.0]
+    all_y = [p[1] for p in pos.values()] or [0.0]
+    ax.set_xlim(min(all_x) - 0.8, max(all_x) + 0.8)
+    ax.set_ylim(min(all_y) - 0.8, max(all_y) + 0.5)
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=10, loc="left")

@@ -162,9 +162,8 @@ def check_acl(acl: "Sequence[ACL]", perm: int, auth: "Sequence[Id]") -> None:
     """Raise ``ZkError(NOAUTH)`` unless ``auth`` may do ``perm`` under ``acl``."""
     if not acl:
         return
-    for a in auth:
-        if a.scheme == "super":
-            return
+    if any(who.scheme == "super" for who in auth):
+        return
     for a in acl:
         if a.perms & perm:
             scheme = a.id.scheme

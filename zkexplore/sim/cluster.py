@@ -512,10 +512,10 @@ class Cluster:
             sid = server.next_session
             server.next_session += 1
             passwd = self._passwd(sid)
-            sess = Session(sid, passwd, conn.timeout, server.id)
-            p = Pending(0, OpCode.createSession, sess, "connect")
+            new = Session(sid, passwd, conn.timeout, server.id)
+            p = Pending(0, OpCode.createSession, new, "connect")
             conn.queue.append(p)
-            self._decide(conn, p, OpCode.createSession, lambda zxid, txn: self._create_session(sess, txn))
+            self._decide(conn, p, OpCode.createSession, lambda zxid, txn: self._create_session(new, txn))
             return
         # ZooKeeper closes the session's other connections on this server before it
         # checks anything (a wrong password still cuts the right one off)
@@ -797,7 +797,11 @@ class Cluster:
             raise ZkError(Err.BADVERSION, path)
         self.tree.delete_unchecked(path, zxid, ch)
 
-    _RESULT_OF = {
+    def _cleaner(self, path: str) -> Callable[[int, Txn], None]:
+        """The decided write that deletes an empty container or expired TTL node."""
+        return lambda zxid, txn: self._cleanup(path, zxid, txn)
+
+    _RESULT_OF: dict[int, Callable[[Any], Any]] = {
         OpCode.create: lambda r: r,
         OpCode.create2: lambda r: r,
         OpCode.createContainer: lambda r: r,
@@ -809,7 +813,7 @@ class Cluster:
 
     def _multi(self, req: J.MultiRequest, auth: tuple, sess: Session, zxid: int, time: int,
                ch: Change) -> J.MultiResponse:
-        results: list[J.JuteRecord] = []
+        results: list[J.MultiResult] = []
         for i, op in enumerate(req.ops):
             try:
                 r = self._one(op.OPCODE, op, auth, sess, zxid, time, ch)
@@ -999,7 +1003,7 @@ class Cluster:
         if op == OpCode.ping:
             return None
         if op == OpCode.multiRead:
-            results: list[J.JuteRecord] = []
+            results: list[J.MultiResult] = []
             for sub in req.ops:
                 # the ops of a multiRead are read as paths only: no watch is set
                 sub = type(sub)(sub.path, False)
@@ -1008,7 +1012,7 @@ class Cluster:
                 except ZkError as e:
                     results.append(J.ErrorResult(e.code))
                     continue
-                assert body is not None
+                assert isinstance(body, (J.GetChildrenResponse, J.GetDataResponse))
                 results.append(body)
             return J.MultiResponse(tuple(results))
         if op == OpCode.getAllChildrenNumber:
@@ -1149,16 +1153,14 @@ class Cluster:
         for path in sorted(self.tree.containers):
             node = self.tree.get(path)
             if node is not None and not node.children and node.cversion > 0:
-                self._decide(None, None, OpCode.deleteContainer,
-                             lambda zxid, txn, p=path: self._cleanup(p, zxid, txn))
+                self._decide(None, None, OpCode.deleteContainer, self._cleaner(path))
         for path in sorted(self.tree.ttls):
             node = self.tree.get(path)
             if node is None or node.children:
                 continue
             ttl = node.owner & ~TTL_OWNER_MASK & 0x00FFFFFFFFFFFFFF
             if ttl and now_ms - node.mtime > ttl:
-                self._decide(None, None, OpCode.deleteContainer,
-                             lambda zxid, txn, p=path: self._cleanup(p, zxid, txn))
+                self._decide(None, None, OpCode.deleteContainer, self._cleaner(path))
         self._settle()
 
     def _cleanup(self, path: str, zxid: int, txn: Txn) -> None:
@@ -1526,7 +1528,7 @@ class _JavaWatcherEvent(J.JuteRecord):
         out += _java_utf8(self.path)
 
 
-_LAST_OP = {
+_LAST_OP: dict[int, str] = {
     OpCode.create: "CREA", OpCode.create2: "CREA", OpCode.createContainer: "CREA",
     OpCode.createTTL: "CREA", OpCode.delete: "DELE", OpCode.deleteContainer: "DELE",
     OpCode.exists: "EXIS", OpCode.getData: "GETD", OpCode.setData: "SETD",

@@ -163,7 +163,7 @@ class Node:
         )  # fmt: skip
 
 
-class NodeState(tuple):  # type: ignore[type-arg]
+class NodeState(tuple):
     """An immutable copy of a node's fields (not its children), for undo and views."""
 
     __slots__ = ()

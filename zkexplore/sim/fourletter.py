@@ -8,7 +8,7 @@ watches only, as ZooKeeper's do; ``mntr``'s ``zk_watch_count`` counts all.
 from __future__ import annotations
 
 import platform
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .cluster import Cluster, Conn, ServerCore
@@ -147,13 +147,15 @@ def answer(cluster: "Cluster", s: "ServerCore", word: str) -> str:
         return f"{len(by_watcher)} connections watching {len(paths)} paths\nTotal watches:{total}\n"
     if word == "wchc":
         out = []
-        for conn, paths in sorted(s.watches.data_paths_by_watcher().items(), key=lambda kv: kv[0].id):
+        watching: dict[Any, Any] = s.watches.data_paths_by_watcher()  # connection -> paths
+        for conn, paths in sorted(watching.items(), key=lambda kv: kv[0].id):
             sid = conn.session.id if conn.session else 0
             out.append(f"0x{sid:x}\n" + "".join(f"\t{p}\n" for p in sorted(paths)))
         return "".join(out) + "\n"
     if word == "wchp":
         out = []
-        for path, conns in sorted(s.watches.data_watchers_by_path().items()):
+        watched: dict[str, Any] = s.watches.data_watchers_by_path()  # path -> connections
+        for path, conns in sorted(watched.items()):
             out.append(f"{path}\n" + "".join(
                 f"\t0x{(c.session.id if c.session else 0):x}\n" for c in conns))
         return "".join(out) + "\n"

@@ -40,12 +40,22 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum, IntFlag
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 
 from zkexplore.errors import ZkExploreError
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing_extensions import Self
+
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: Any) -> Any:
+        """Typing only: tells type checkers that ``_record`` makes dataclass-like classes."""
+        return lambda f: f
+
+
+_R = TypeVar("_R", bound=type)
 
 __all__ = [
     # errors
@@ -447,7 +457,7 @@ def _r_count(buf: Buffer, off: int, min_size: int) -> tuple[int, int]:
 
 def _r_strvec(buf: Buffer, off: int) -> tuple[tuple[str, ...], int]:
     n, off = _r_count(buf, off, 4)
-    items = []
+    items: list[Any] = []  # a null element stays None, as Java reads it
     append = items.append
     for _ in range(n):
         s, off = _r_str(buf, off)
@@ -594,7 +604,8 @@ def _rec_delattr(self: Any, name: str) -> None:
     raise FrozenRecordError(f"cannot delete field {name!r} of a {type(self).__name__}")
 
 
-def _record(cls: type) -> Any:
+@dataclass_transform(frozen_default=True)
+def _record(cls: _R) -> _R:
     """Make ``cls`` a frozen, slotted record of its annotated fields, in order.
 
     It behaves like ``@dataclass(frozen=True, slots=True)`` (init with defaults
@@ -629,6 +640,8 @@ class JuteRecord:
     """
 
     __slots__ = ()
+    #: the field names, in order (set by ``_record``)
+    _fields: ClassVar[tuple[str, ...]] = ()
 
     def write(self, out: bytearray) -> None:
         """Append this record's wire form to ``out``."""
@@ -1014,10 +1027,10 @@ class _StringsBody(JuteRecord):
     __slots__ = ()
 
     def __post_init__(self) -> None:
-        _tuple_fields(self, self.__slots__[0])  # type: ignore[attr-defined]
+        _tuple_fields(self, self._fields[0])
 
     def write(self, out: bytearray) -> None:
-        _w_strvec(out, getattr(self, self.__slots__[0]))  # type: ignore[attr-defined]
+        _w_strvec(out, getattr(self, self._fields[0]))
 
     @classmethod
     def _read(cls, buf: Buffer, off: int) -> tuple[Self, int]:
@@ -1719,7 +1732,7 @@ def _write_ops(out: bytearray, ops: tuple[JuteRecord, ...]) -> None:
 def _read_ops(
     buf: Buffer, off: int, allowed: dict[int, type[JuteRecord]], what: str
 ) -> tuple[tuple, int]:
-    ops = []
+    ops: list[JuteRecord] = []
     unpack = _MULTI_HDR.unpack_from
     while True:
         type_, done, _err = unpack(buf, off)
@@ -1806,7 +1819,7 @@ class MultiResponse(JuteRecord):
 
 #: Request body record by opcode, for every opcode a client sends after connecting.
 REQUEST_TYPES: dict[int, type[JuteRecord]] = {
-    c.OPCODE: c  # type: ignore[attr-defined]
+    c.OPCODE: c
     for c in (
         CreateRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest,
         GetACLRequest, SetACLRequest, GetChildrenRequest, SyncRequest, PingRequest,

@@ -15,6 +15,7 @@ delays each direction by the same amount, keeping byte order.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import selectors
 import socket
@@ -296,7 +297,7 @@ class SimHost:
             if c is None:
                 continue
             if self.delay:
-                self._later(self.delay, lambda c=c, d=data, x=close: self._write(c, d, x))
+                self._later(self.delay, functools.partial(self._write, c, data, close))
             else:
                 self._write(c, data, close)
 
@@ -325,7 +326,7 @@ class SimHost:
                 raise TimeoutError("the simulated ensemble did not answer within 30 s")
         if call.error is not None:
             raise call.error
-        return call.result  # type: ignore[no-any-return]
+        return call.result
 
     def op(self, name: str, *args: Any) -> Any:
         """Run a named operation (:mod:`zkexplore.sim.ops`) on the loop thread."""

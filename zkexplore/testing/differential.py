@@ -190,7 +190,7 @@ class _Normalizer:
     def record(self, r: J.JuteRecord) -> Any:
         """A jute record as a dict of its (normalised) fields."""
         if isinstance(r, J.Stat):
-            return self.stat(to_stat(r))  # type: ignore[arg-type]
+            return self.stat(to_stat(r))
         if isinstance(r, J.ConnectResponse):
             return {"timeout": r.timeout, "session": self.session(r.session_id),
                     "passwd": "zero" if not any(r.passwd or b"") else "set",
@@ -364,7 +364,7 @@ class Trial:
         ensemble, latency between servers (so the result a scenario records must not
         depend on which)."""
         if hasattr(server, "lag"):
-            server.lag(seconds)  # type: ignore[attr-defined]
+            server.lag(seconds)
         else:
             self.ensemble.set_latency(seconds * 2000.0, between="servers")
 
