@@ -180,7 +180,7 @@ def test_garbage_closes_only_that_connection():
         bad.send_raw(junk)
         bad.send_raw(J.frame(b"\x00" * 3))
         assert bad.closed or bad.conn.state in ("new", "closed")
-    hdr, body = good.request(J.GetDataRequest("/safe", False))
+    _, body = good.request(J.GetDataRequest("/safe", False))
     assert body.data == b"1"
 
 

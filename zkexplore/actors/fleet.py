@@ -386,7 +386,8 @@ class NaiveLocker(Actor):
             changed = threading.Event()
             while True:
                 changed.clear()
-                kids = self.client.get_children(self.path, watch=lambda ev: changed.set())
+                # bound now: a watch left from an earlier round must not wake a later one
+                kids = self.client.get_children(self.path, watch=lambda ev, mine=changed: mine.set())
                 order = sorted(kids, key=lambda k: sequence_of(k) or 0)
                 if order and order[0] == name:
                     break
