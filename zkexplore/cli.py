@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -50,11 +51,29 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if os.path.exists(index):
         cmd.append("index.ipynb")
     print("starting JupyterLab on", nbdir, "(the URL follows; Ctrl-C stops it)", flush=True)
-    return subprocess.call(cmd, cwd=nbdir)
+    # JupyterLab runs in its own session, away from the terminal's Ctrl-C: on SIGINT
+    # without a terminal it exits without its clean-up (kernels, runtime files), while
+    # SIGTERM stops it cleanly.  This process turns Ctrl-C (and hang-up) into SIGTERM.
+    proc = subprocess.Popen(cmd, cwd=nbdir, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(*_: object) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    interrupted = False
+    while True:
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:
+            interrupted = True
+            stop()
+            continue
+        return 0 if interrupted else code  # stopped as asked: not an error for make
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
-    import signal
     import threading
 
     from .ensembles.sim import SimEnsemble
