@@ -122,6 +122,27 @@ def test_a_holders_crash_counts_as_the_release_its_expiry_makes(sim3):
         fleet.stop()
 
 
+def test_a_paused_actor_shows_paused_until_it_thaws(sim3):
+    """A step its thread was in the middle of when the pause came (here: a state
+    written during the pause) shows only once it thaws."""
+    fleet = Fleet(sim3)
+    actor = fleet.add("locker", "/locks/frozen", hold=30.0)
+    try:
+        fleet.wait_until(lambda: actor.state == "holding", 10)
+        actor.pause(0.6)
+        actor.state = "waiting"  # what an in-flight step of its thread would write
+        assert actor.state == "paused"
+        fleet.wait_until(lambda: actor.state != "paused", 5)
+        assert actor.state == "waiting"
+        actor.pause(0.3)
+        actor.pause(1.0)  # a longer pause on top: the first thaw leaves it paused
+        time.sleep(0.5)
+        assert actor.state == "paused"
+        fleet.wait_until(lambda: actor.state == "waiting", 5)
+    finally:
+        fleet.stop()
+
+
 def test_election_view_shows_the_next_leader_within_a_second(ensemble):
     path = "/election/view"
     fleet = Fleet(ensemble, session_timeout=4.0)

@@ -95,7 +95,10 @@ class Actor:
         self.name = name
         self.path = path
         self.params = params
-        self.state = "starting"
+        self._state_lock = threading.Lock()
+        self._state = "starting"
+        self._paused = False
+        self._after_pause = ""  # the state its own thread set while it was paused
         self.token: int | None = None
         self.node: str | None = None
         self.wakeups = 0
@@ -115,6 +118,26 @@ class Actor:
         self.thread = threading.Thread(target=self._main, name=f"zkexplore-actor-{name}", daemon=True)
 
     # -- bookkeeping -------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """What it is doing: starting, waiting, holding, paused, crashed, done, ..."""
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        # A paused actor is frozen: a step its thread was in the middle of (a lock
+        # granted just before the pause) shows only when it thaws.
+        with self._state_lock:
+            if self._paused:
+                self._after_pause = value
+            else:
+                self._state = value
+
+    def _force_state(self, value: str) -> None:
+        """Set the state from outside (crash, leave, stop), paused or not."""
+        with self._state_lock:
+            self._state = value
 
     def _record(self, type: str, f: str, value: Any = None, error: str | None = None) -> None:
         self.fleet.history.append(type, self.name, f, value, error)
@@ -227,7 +250,7 @@ class Actor:
         with contextlib.suppress(Exception):
             self.client.stop()
         self.client.close()
-        self.state = "left"
+        self._force_state("left")
         self._record("ok", "leave", {"path": self.path})
 
     def crash(self) -> None:
@@ -238,7 +261,7 @@ class Actor:
             return
         self._record("invoke", "crash", {"session": f"0x{self.session_id:x}"})
         self._crashed = True
-        self.state = "crashed"
+        self._force_state("crashed")
         self._frozen_until = float("inf")  # its connection thread never runs again
         self._cut_socket()
         self._record("ok", "crash", {"session": f"0x{self.session_id:x}"})
@@ -251,14 +274,22 @@ class Actor:
         if self._crashed:
             return
         self._record("invoke", "pause", {"seconds": seconds})
-        self._frozen_until = time.monotonic() + seconds
-        before = self.state
-        self.state = "paused"
+        with self._state_lock:
+            self._frozen_until = time.monotonic() + seconds
+            if not self._paused:
+                self._paused = True
+                self._after_pause = self._state
+            if self._state != "crashed":
+                self._state = "paused"
 
         def thaw() -> None:
             time.sleep(seconds)
-            if self.state == "paused":
-                self.state = before
+            with self._state_lock:
+                # a later, longer pause thaws on its own
+                if self._paused and time.monotonic() >= self._frozen_until:
+                    self._paused = False
+                    if self._state == "paused":
+                        self._state = self._after_pause
             self._record("ok", "pause", {"seconds": seconds})
 
         threading.Thread(target=thaw, name=f"zkexplore-thaw-{self.name}", daemon=True).start()
@@ -295,7 +326,7 @@ class Actor:
         with contextlib.suppress(Exception):
             self.client.close()
         if not self._crashed:
-            self.state = "closed"
+            self._force_state("closed")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.state} session=0x{self.session_id:x}>"
