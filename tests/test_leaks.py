@@ -20,7 +20,7 @@ pytestmark = pytest.mark.real
 def test_local_ensemble_leaves_nothing_behind():
     with LeakCheck() as check:
         with LocalEnsemble(size=3) as ens:
-            zk = ens.client()
+            zk = ens.client(server=2)  # on the majority side, so it stays connected
             zk.create("/x", b"1", ephemeral=True)
             ens.set_latency(10)
             ens.partition([1])
