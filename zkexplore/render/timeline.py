@@ -23,6 +23,9 @@ _FAULT_LABEL = {
     "expire_session": "expire", "lag": "lag", "restore": "restore",
 }  # fmt: skip
 
+#: bar height and colour of a span: leadership, party membership
+_SPAN_STYLE = {"lead": (0.5, "#4c72b0"), "member": (0.3, "#8172b2")}
+
 
 def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None,
                   since: float = 0.0, until: float | None = None, title: str | None = None) -> Any:
@@ -61,6 +64,11 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
                 ax.barh(-lane[h.process], width, left=viol.start, height=0.5, color="#d62728",
                         zorder=3, gid="overlap")
 
+    def span(gid: str, y: float, t0: float, t1: float) -> None:
+        """A leadership (``lead``) or membership (``member``) bar from t0 to t1."""
+        height, color = _SPAN_STYLE[gid]
+        ax.barh(y, t1 - t0, left=t0, height=height, color=color, zorder=2, gid=gid)
+
     lead_start: dict[str, float] = {}
     member_start: dict[str, float] = {}
     pause_start: dict[str, float] = {}
@@ -71,8 +79,7 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
             if o.f == "elect" and o.type == "ok":
                 lead_start[o.process] = o.time
             elif o.f == "step-down" and o.process in lead_start:
-                t0 = lead_start.pop(o.process)
-                ax.barh(y, o.time - t0, left=t0, height=0.5, color="#4c72b0", zorder=2, gid="lead")
+                span("lead", y, lead_start.pop(o.process), o.time)
             elif o.f == "pause" and o.type == "invoke":
                 pause_start[o.process] = o.time
             elif o.f == "pause" and o.type == "ok" and o.process in pause_start:
@@ -85,14 +92,11 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
                 ax.scatter([o.time], [y], marker="x", s=70, c="#b22222", zorder=5, gid="crash")
                 # it holds nothing it can act on any more (its nodes linger until expiry)
                 if o.process in lead_start:
-                    t0 = lead_start.pop(o.process)
-                    ax.barh(y, o.time - t0, left=t0, height=0.5, color="#4c72b0", zorder=2, gid="lead")
+                    span("lead", y, lead_start.pop(o.process), o.time)
                 if o.process in member_start:
-                    t0 = member_start.pop(o.process)
-                    ax.barh(y, o.time - t0, left=t0, height=0.3, color="#8172b2", zorder=2, gid="member")
+                    span("member", y, member_start.pop(o.process), o.time)
             elif o.f == "leave" and o.type == "ok" and o.process in member_start:
-                t0 = member_start.pop(o.process)
-                ax.barh(y, o.time - t0, left=t0, height=0.3, color="#8172b2", zorder=2, gid="member")
+                span("member", y, member_start.pop(o.process), o.time)
             elif o.f == "session" and v.get("state") in ("SUSPENDED", "LOST"):
                 color = "#ff9800" if v["state"] == "SUSPENDED" else "#d62728"
                 ax.scatter([o.time], [y + 0.3], s=18, c=color, zorder=5, gid=f"session:{v['state']}")
@@ -104,9 +108,9 @@ def draw_timeline(ops: Iterable[Op], ax: Any, processes: list[str] | None = None
                     ax.scatter([o.time], [y - 0.35], marker=mark[0], s=35, c=mark[1], zorder=5,
                                gid=f"write:{o.type}")
     for p, t0 in lead_start.items():
-        ax.barh(-lane[p], end - t0, left=t0, height=0.5, color="#4c72b0", zorder=2, gid="lead")
+        span("lead", -lane[p], t0, end)
     for p, t0 in member_start.items():
-        ax.barh(-lane[p], end - t0, left=t0, height=0.3, color="#8172b2", zorder=2, gid="member")
+        span("member", -lane[p], t0, end)
     for o in ops:
         if o.process == "nemesis" and o.type == "ok":
             label = _FAULT_LABEL.get(o.f, o.f)
