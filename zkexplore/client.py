@@ -19,6 +19,7 @@ requests with ``UnimplementedError`` or drop the connection.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +36,7 @@ from .sim import jute as J
 
 __all__ = [
     "hold_off",
+    "cut_socket",
     "add_watch",
     "remove_watches",
     "multi_read",
@@ -101,7 +103,6 @@ def hold_off(zk: KazooClient, seconds: float) -> None:
     network cut looks like from the client's side, on any ensemble.  The client sees
     SUSPENDED at once; longer than its session timeout, the server expires the
     session and the client sees LOST when it gets through again."""
-    import socket
     import time as _time
 
     conn = zk._connection
@@ -118,12 +119,19 @@ def hold_off(zk: KazooClient, seconds: float) -> None:
         conn._connect_attempt = gated
         conn._zkx_gated = True
     conn._zkx_gate_until = _time.monotonic() + max(0.0, seconds)
-    sock = getattr(conn, "_socket", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    cut_socket(zk)
+
+
+def cut_socket(zk: KazooClient) -> bool:
+    """Shut ``zk``'s socket down, as a dropped network would; False if it has none."""
+    import socket
+
+    sock = getattr(zk._connection, "_socket", None)
+    if sock is None:
+        return False
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    return True
 
 
 # -- persistent watches ----------------------------------------------------------------

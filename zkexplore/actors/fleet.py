@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from kazoo.exceptions import (
 )
 from kazoo.protocol.states import KazooState, WatchedEvent
 
+from ..client import cut_socket
 from ..ensembles.base import Ensemble
 from ..history import History
 from ..names import sequence_of
@@ -263,7 +263,7 @@ class Actor:
         self._crashed = True
         self._force_state("crashed")
         self._frozen_until = float("inf")  # its connection thread never runs again
-        self._cut_socket()
+        cut_socket(self.client)
         self._record("ok", "crash", {"session": f"0x{self.session_id:x}"})
 
     def pause(self, seconds: float) -> None:
@@ -297,12 +297,6 @@ class Actor:
     def cut(self, seconds: float = 0.0) -> None:
         """Cut this actor's connection at the ensemble (held off for ``seconds``)."""
         self.fleet.ensemble.disconnect(self.client, seconds)
-
-    def _cut_socket(self) -> None:
-        sock = getattr(self.client._connection, "_socket", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
     def stop(self) -> None:
         """Stop quietly (fleet teardown); a crashed actor's client is released too."""
