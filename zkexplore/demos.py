@@ -33,7 +33,8 @@ class DemoResult:
     path: str
     frames: int
     seconds: float
-    #: what each frame shows: {"t": seconds, "holder": name or None, ...}
+    #: what each frame written shows: {"t": seconds, "holder": name or None,
+    #: "ms": how long it shows, "holders": every holder sampled meanwhile, ...}
     meta: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -82,12 +83,36 @@ def _figure(top_height: float = 3.0, timeline_height: float = 2.4, width: float 
     return fig, fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
 
 
-def _write_gif(frames: list[bytes], path: str, frame_ms: int) -> None:
+def _write_gif(frames: list[bytes], meta: list[dict[str, Any]], path: str,
+               frame_ms: int) -> list[dict[str, Any]]:
+    """Write the frames as a GIF; return the metadata of the frames written.
+
+    A GIF writer folds a frame identical to the one before into it (a longer
+    duration), so the file's frames would not line up with the samples. The fold
+    is done here instead: each frame written carries ``ms``, how long it shows, and
+    ``holders``, every holder sampled while it showed (one, unless the picture
+    missed a change).
+    """
     from PIL import Image
 
-    images = [Image.open(io.BytesIO(f)).convert("RGB") for f in frames]
-    pal = [im.convert("P", palette=Image.Palette.ADAPTIVE, colors=128) for im in images]
-    pal[0].save(path, save_all=True, append_images=pal[1:], duration=frame_ms, loop=0, optimize=False)
+    out: list[dict[str, Any]] = []
+    images: list[Any] = []
+    last = b""
+    for png, m in zip(frames, meta):
+        im = Image.open(io.BytesIO(png)).convert("RGB").convert(
+            "P", palette=Image.Palette.ADAPTIVE, colors=128)
+        pixels = im.convert("RGB").tobytes()
+        if images and pixels == last:
+            out[-1]["ms"] += frame_ms
+            if m.get("holder") not in out[-1]["holders"]:
+                out[-1]["holders"].append(m.get("holder"))
+            continue
+        images.append(im)
+        out.append({**m, "ms": frame_ms, "holders": [m.get("holder")]})
+        last = pixels
+    images[0].save(path, save_all=True, append_images=images[1:],
+                   duration=[m["ms"] for m in out], loop=0, optimize=False)
+    return out
 
 
 def _timeline(fleet: Any, ax: Any) -> None:
@@ -249,5 +274,5 @@ def record(name: str, out: str, seed: int = 7, frame_ms: int = 250) -> DemoResul
     if name not in DEMOS:
         raise ValueError(f"no demo named {name!r}; demos: {', '.join(DEMOS)}")
     frames, meta, seconds = _run_demo(name, seed)
-    _write_gif(frames, out, frame_ms)
-    return DemoResult(out, len(frames), seconds, meta)
+    written = _write_gif(frames, meta, out, frame_ms)
+    return DemoResult(out, len(written), seconds, written)
