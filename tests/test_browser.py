@@ -217,8 +217,8 @@ VOILA_NOTEBOOK = [
     "view = TreeView(zk, '/voila', fps=10)\nview",
     "import threading, time\n"
     "def grow():\n"
-    "    for i in range(40):\n"
-    "        zk.create(f'/voila/n{i:02d}', b'x')\n"
+    "    for i in range(1000):  # for as long as the page takes to show it\n"
+    "        zk.create(f'/voila/n{i:03d}', b'x')\n"
     "        time.sleep(0.25)\n"
     "threading.Thread(target=grow, daemon=True).start()",
 ]

@@ -40,22 +40,30 @@ def server_queue(zk, path: str) -> list[tuple[int, str, int]]:
 
 
 def views_agree(view: LockView, ensemble, reader, path: str) -> str:
-    """'' when the view's queue, holder and watch arrows match the server; else why not."""
+    """'' when the view's queue, holder and watch arrows match the server; else why not.
+
+    The lock's children's cversion is read before and after: a comparison made while
+    the queue moved says nothing either way and is reported as such (the caller tries
+    again), while a disagreement that holds still is a failure."""
+    reader.sync(path)
+    before = reader.exists(path).cversion
     q = view.model()
     truth = server_queue(reader, path)
+    watches = server_watches(ensemble, path + "/")
+    if reader.exists(path).cversion != before:
+        return "the queue moved while it was compared"
     mine = [(e.seq, e.name, e.owner) for e in q.entries]
     if mine != truth:
         return f"queue {mine} != server {truth}"
     if truth and (q.holder is None or q.holder.seq != truth[0][0]):
         return f"holder {q.holder} != lowest sequence {truth[0]}"
-    watches = server_watches(ensemble, path + "/")
     arrows = {e.owner: {e.watches} for e in q.entries if e.watches}
     if watches != arrows:
         return f"arrows {arrows} != server watches {watches}"
     return ""
 
 
-def eventually(check, timeout: float = 3.0) -> str:
+def eventually(check, timeout: float = 10.0) -> str:
     deadline = time.monotonic() + timeout
     why = check()
     while why and time.monotonic() < deadline:
@@ -72,7 +80,8 @@ def test_lock_view_follows_the_queue_through_crashes_and_pauses(ensemble):
     view = LockView(ensemble.client(), path, fleet=fleet, fps=10)
     rng = random.Random(7)
     try:
-        lockers = fleet.lockers(5, path, hold=0.3, repeats=3)
+        # holds and gaps long next to one comparison, so the queue stands still between moves
+        lockers = fleet.lockers(5, path, hold=1.0, gap=0.5, repeats=2)
         busy = 0
         for step in range(14):
             live = [a for a in lockers if a.state in ("waiting", "holding")]
@@ -96,11 +105,17 @@ def test_lock_view_follows_the_queue_through_crashes_and_pauses(ensemble):
 
 
 def test_herd_wakes_everyone_the_recipe_wakes_one(sim3):
+    reader = sim3.client()
     for kind, expected in (("naive_locker", [4, 3, 2, 1, 0]), ("locker", [1, 1, 1, 1, 0])):
         fleet = Fleet(sim3)
         path = f"/locks/{kind}"
-        actors = [fleet.add(kind, path, hold=0.6 if i == 0 else 0.15) for i in range(5)]
+        first = fleet.add(kind, path, hold=2.0)
+        actors = [first]
         try:
+            fleet.wait_until(lambda: first.state == "holding", 10)
+            actors += [fleet.add(kind, path, hold=0.4) for _ in range(4)]
+            fleet.wait_until(lambda: len(reader.get_children(path)) == 5, 10,
+                             "every waiter queued before the first release")
             fleet.wait_until(lambda: all(a.state == "done" for a in actors), 30)
             assert wakeups_per_release(fleet.history, path) == expected, kind
         finally:
@@ -129,16 +144,16 @@ def test_a_paused_actor_shows_paused_until_it_thaws(sim3):
     actor = fleet.add("locker", "/locks/frozen", hold=30.0)
     try:
         fleet.wait_until(lambda: actor.state == "holding", 10)
-        actor.pause(0.6)
+        actor.pause(3.0)
         actor.state = "waiting"  # what an in-flight step of its thread would write
         assert actor.state == "paused"
-        fleet.wait_until(lambda: actor.state != "paused", 5)
+        fleet.wait_until(lambda: actor.state != "paused", 10)
         assert actor.state == "waiting"
         actor.pause(0.3)
-        actor.pause(1.0)  # a longer pause on top: the first thaw leaves it paused
+        actor.pause(3.0)  # a longer pause on top: the first thaw leaves it paused
         time.sleep(0.5)
         assert actor.state == "paused"
-        fleet.wait_until(lambda: actor.state == "waiting", 5)
+        fleet.wait_until(lambda: actor.state == "waiting", 10)
     finally:
         fleet.stop()
 
@@ -149,10 +164,12 @@ def test_election_view_shows_the_next_leader_within_a_second(ensemble):
     watcher = ensemble.client()
     view = ElectionView(ensemble.client(), path, fleet=fleet, fps=10)
     try:
-        first, second, _third = fleet.candidates(3, path)
+        first, *_ = fleet.candidates(3, path)
         fleet.wait_until(lambda: first.state == "leader", 10, "first leads")
-        fleet.wait_until(lambda: view.model().leader is not None
-                         and view.model().leader.owner == first.session_id, 5)
+        fleet.wait_until(lambda: len(view.model().candidates) == 3, 10, "three candidates in the view")
+        assert view.model().leader.owner == first.session_id
+        # the next in line is whoever queued second, not whoever was started second
+        second = next(a for a in fleet.actors if a.session_id == view.model().candidates[1].owner)
         node = view.model().leader.path
         gone = []
         watcher.exists(node, watch=lambda ev: gone.append(time.monotonic()))
@@ -174,10 +191,10 @@ def test_paused_holder_is_a_double_holder_and_fencing_rejects_it(ensemble):
     fleet = Fleet(ensemble, session_timeout=4.0)
     fenced = fleet.store(fenced=True)
     try:
-        a = fleet.add("locker", "/locks/lease", hold=1.0, store=fenced)
+        a = fleet.add("locker", "/locks/lease", hold=5.0, store=fenced)
         fleet.wait_until(lambda: a.state == "holding", 10)
         b = fleet.add("locker", "/locks/lease", hold=0.3, store=fenced)
-        a.pause(8.0)  # longer than the 4 s session timeout plus a 2 s tick
+        a.pause(10.0)  # longer than the 4 s session timeout plus a 2 s tick, and b's turn
         fleet.wait_until(lambda: a.state == "done" and b.state == "done", 30)
         report = check_mutex(fleet.history, "/locks/lease")
         assert not report.ok, "the checker must see two holders"
@@ -269,10 +286,11 @@ def test_control_panel_every_action(ensemble):
         panel.crash.click()
         assert fleet.get(name).state == "crashed"
         name = pick(2)
-        panel.seconds.value = 0.5
+        panel.seconds.value = 5.0
         panel.pause_actor.click()
         assert fleet.get(name).state == "paused"
         name = pick(3)
+        panel.seconds.value = 0.5
         panel.cut.click()
         fleet.wait_until(lambda: any(o.process == name and o.f == "session" and o.value["state"] == "SUSPENDED"
                                      for o in fleet.history), 10)

@@ -31,6 +31,13 @@ def full_read(zk, root: str) -> dict:
     return out
 
 
+def differences(mine: dict, fresh: dict) -> str:
+    missing = sorted(set(fresh) - set(mine))[:5]
+    extra = sorted(set(mine) - set(fresh))[:5]
+    stale = sorted(p for p in set(mine) & set(fresh) if mine[p] != fresh[p])[:5]
+    return f"missing {missing}, extra {extra}, stale {stale}"
+
+
 def wait_equal(tree: LiveTree, zk, root: str, timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -39,12 +46,7 @@ def wait_equal(tree: LiveTree, zk, root: str, timeout: float = 2.0) -> None:
         if mine == fresh:
             return
         if time.monotonic() > deadline:
-            missing = sorted(set(fresh) - set(mine))[:5]
-            extra = sorted(set(mine) - set(fresh))[:5]
-            stale = sorted(p for p in set(mine) & set(fresh) if mine[p] != fresh[p])[:5]
-            raise AssertionError(
-                f"mirror differs after {timeout} s: missing {missing}, extra {extra}, stale {stale}"
-            )
+            raise AssertionError(f"mirror differs after {timeout} s: {differences(mine, fresh)}")
         time.sleep(0.05)
 
 
@@ -109,12 +111,19 @@ def test_mirror_converges_under_churn_restarts_and_expiry(ensemble):
         follower = next(s for s in ensemble.servers if s.role == "follower")
         follower.kill()
         time.sleep(0.3)
+        observer.retry(observer.exists, "/churn")  # back on a live server, if it was on that one
         ensemble.expire_session(observer)
         follower.start()
 
     churn(ensemble, "/churn", writers=4, ops=500, seed=1, during=faults)
+    # the tree stands still from here on: the mirror 2 s after the last change must
+    # equal a full read, however long that read itself takes
+    time.sleep(2.0)
+    mine = tree.snapshot()
     reader = ensemble.client()
-    wait_equal(tree, reader, "/churn", timeout=2.0)
+    reader.sync("/churn")  # its server may be the restarted one, still catching up
+    fresh = full_read(reader, "/churn")
+    assert mine == fresh, f"mirror differs 2 s after the last change: {differences(mine, fresh)}"
     assert "LOST" in sessions, "the observer's session was expired once"
     assert tree.stats["loads"] >= 2, "a lost session must be followed by a resync"
     tree.close()

@@ -15,10 +15,14 @@ from zkexplore.sim import jute as J
 from zkexplore.testing.rawclient import RawClient
 
 
-def _raw_connect(address: str, session: tuple[int, bytes] = (0, bytes(16))) -> tuple[bytes, bool]:
-    """Send a read-only ConnectRequest; return (what came back, whether it closed)."""
+def _raw_connect(address: str, session: tuple[int, bytes] = (0, bytes(16)),
+                 reply_within: float = 5.0, close_within: float = 1.5) -> tuple[bytes, bool]:
+    """Send a read-only ConnectRequest; return (what came back, whether it closed).
+
+    A reply gets ``reply_within`` seconds (a busy server is slow, not silent); after
+    it, whether the server closes the connection is watched for ``close_within``."""
     host, port = address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=1.5) as sk:
+    with socket.create_connection((host, int(port)), timeout=reply_within) as sk:
         sk.sendall(J.frame(J.ConnectRequest(0, 0, 10000, session[0], session[1], True).encode()))
         data = b""
         try:
@@ -27,6 +31,7 @@ def _raw_connect(address: str, session: tuple[int, bytes] = (0, bytes(16))) -> t
                 if not chunk:
                     return data, True
                 data += chunk
+                sk.settimeout(close_within)
         except socket.timeout:
             return data, False
 
@@ -61,8 +66,8 @@ def script(ens) -> list:
     out.append(("isro", lonely.four_letter("isro").strip()))
     out.append(("mode", lonely.four_letter("srvr").split("Mode: ")[-1].split()[0]))
     zk.set("/ro", b"after")  # the majority moves on; the lonely server cannot know
-    out.append(("new session",) + _shape(*_raw_connect(lonely.address)[:1]) +
-               (_raw_connect(lonely.address)[1],))
+    data, closed = _raw_connect(lonely.address)
+    out.append(("new session",) + _shape(data) + (closed,))
     out.append(("old session",) + _shape(_raw_connect(lonely.address, (before.session_id, before.passwd))[0]))
     ro = RawClient(lonely.address)
     resp = ro.connect(read_only=True) if ens._local_sessions else None

@@ -18,12 +18,13 @@ def test_lagging_follower_is_stale_until_sync(sim3):
     reader = sim3.client(server=follower)
     writer.create("/lag", b"v0")
     reader.sync("/lag")
-    follower.lag(1.0)
+    follower.lag(3.0)
+    t_set = time.monotonic()
     writer.set("/lag", b"v1")
     assert reader.get("/lag")[0] == b"v0", "a lagging follower serves what it has applied"
-    t0 = time.monotonic()
     reader.sync("/lag")
-    assert time.monotonic() - t0 >= 0.5, "sync waits for the follower to catch up"
+    # the follower applies the write 3 s after the commit, and sync waits for it
+    assert time.monotonic() - t_set >= 3.0, "sync waits for the follower to catch up"
     assert reader.get("/lag")[0] == b"v1"
     assert [o.f for o in sim3.history.ops(process="nemesis")][-2:] == ["lag", "lag"]
 

@@ -51,14 +51,15 @@ class _Recorder:
         self._t0 = time.monotonic()
 
     def start(self) -> "_Recorder":
+        self.snap()  # the state before the script starts, whatever the thread's timing
         self._thread.start()
         return self
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        t = time.monotonic()  # when the last frame was started
+        while not self._stop.wait(max(0.0, self.every - (time.monotonic() - t))):
             t = time.monotonic()
             self.snap()
-            self._stop.wait(max(0.0, self.every - (time.monotonic() - t)))
 
     def snap(self) -> None:
         fig, meta = self.draw()

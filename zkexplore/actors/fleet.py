@@ -85,6 +85,10 @@ class FencedStore:
         return True
 
 
+#: States set from outside that end what an actor's own thread can show.
+_FINAL = frozenset({"crashed", "left", "closed"})
+
+
 class Actor:
     """One kazoo client in a thread, running one recipe.  Made by :class:`Fleet`."""
 
@@ -104,7 +108,6 @@ class Actor:
         self.wakeups = 0
         self.client: KazooClient = fleet.ensemble.client(
             timeout=params.get("session_timeout", fleet.session_timeout),
-            connection_retry={"max_tries": -1, "delay": 0.05, "backoff": 1.5, "max_delay": 0.5},
         )
         self.session_id = self.client.client_id[0]
         self._leave = threading.Event()
@@ -127,15 +130,19 @@ class Actor:
     @state.setter
     def state(self, value: str) -> None:
         # A paused actor is frozen: a step its thread was in the middle of (a lock
-        # granted just before the pause) shows only when it thaws.
+        # granted just before the pause) shows only when it thaws.  Once crashed,
+        # left or closed, such a step shows never.
         with self._state_lock:
+            if self._state in _FINAL:
+                return
             if self._paused:
                 self._after_pause = value
             else:
                 self._state = value
 
     def _force_state(self, value: str) -> None:
-        """Set the state from outside (crash, leave, stop), paused or not."""
+        """Set the state from outside (crash, leave, stop), paused or not; the
+        actor's own thread cannot change it afterwards."""
         with self._state_lock:
             self._state = value
 
@@ -279,7 +286,7 @@ class Actor:
             if not self._paused:
                 self._paused = True
                 self._after_pause = self._state
-            if self._state != "crashed":
+            if self._state not in _FINAL:
                 self._state = "paused"
 
         def thaw() -> None:

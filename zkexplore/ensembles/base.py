@@ -33,7 +33,7 @@ from kazoo.protocol.states import KazooState
 from ..errors import EnsembleError, FaultNotSupported, ZkExploreError
 from ..history import History
 
-__all__ = ["Ensemble", "Server", "ROLES", "STATES"]
+__all__ = ["Ensemble", "Server", "ROLES", "STATES", "RECONNECT"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 #: dropped", "Transition to CONNECTING"): silent unless the program configures logging,
 #: as the views and state logs already show those transitions.
 CLIENT_LOG = logging.getLogger("zkexplore.client")
+
+#: How the clients an ensemble hands out reconnect: without end, 50 ms at first,
+#: then at most every 0.5 s (kazoo's default backs off to 60 s between tries).
+RECONNECT: dict[str, float] = {"max_tries": -1, "delay": 0.05, "backoff": 1.5, "max_delay": 0.5}
 
 ROLES = ("leader", "follower", "looking", "down")
 STATES = ("up", "down", "paused")
@@ -221,12 +225,16 @@ class Ensemble(ABC):
             Seconds to wait for the connection.
         **kazoo_kwargs
             Passed to ``KazooClient`` (``timeout``, ``auth_data``, ...).  Its ``logger``
-            defaults to ``logging.getLogger("zkexplore.client")``.
+            defaults to ``logging.getLogger("zkexplore.client")``, and its
+            ``connection_retry`` to :data:`RECONNECT`: after a fault it tries again at
+            least every half second, where kazoo's own default backs off to a minute,
+            so that a healed partition or a restarted server shows at once.
 
         The client is stopped and closed with the ensemble.
         """
         self._require_started()
         kazoo_kwargs.setdefault("logger", CLIENT_LOG)
+        kazoo_kwargs.setdefault("connection_retry", dict(RECONNECT))
         if server is not None:
             kazoo_kwargs.setdefault("hosts", self.server(server).address)
         kazoo_kwargs.setdefault("hosts", self.hosts)

@@ -106,7 +106,7 @@ def ttl_node_expires(t: Trial) -> None:
     """A TTL node with no children is deleted once its TTL has passed since its last
     change; clients see ephemeralOwner 0 on it."""
     zk = t.client()
-    t.do("create-ttl", create_ttl, zk, t.path("short"), b"v", ttl=500)
+    t.do("create-ttl", create_ttl, zk, t.path("short"), b"v", ttl=2000)
     t.do("stat", zk.exists, t.path("short"), watch=t.watcher("short"))
     t.do("create-long", create_ttl, zk, t.path("long"), b"", ttl=3_600_000)
     t.events("short", 1, timeout=15)
