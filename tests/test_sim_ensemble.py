@@ -110,3 +110,44 @@ with SimEnsemble(size=1) as ens:
     loud = subprocess.run([sys.executable, "-c", script, "configured"], capture_output=True, text=True, timeout=60)
     assert loud.returncode == 0, loud.stderr
     assert "zkexplore.client: Connection dropped" in loud.stdout
+
+
+def test_a_client_of_the_ensemble_retries_at_least_every_second(sim3):
+    """Clients an ensemble hands out try to reconnect at least every half second
+    (plus jitter), so a lesson shows a recovery at once; kazoo's own backoff doubles
+    to minutes.  While the server is down, its port is ours: we count the client's
+    attempts there and turn each away."""
+    import socket
+
+    from kazoo.protocol.states import KazooState
+
+    target = next(s for s in sim3.servers if s.role == "follower")
+    zk = sim3.client(server=target, timeout=30.0)
+    session = zk.client_id[0]
+    states: list[KazooState] = []
+    zk.add_listener(states.append)
+    port = int(target.address.rsplit(":", 1)[1])
+    target.kill()
+    attempts = []
+    with socket.socket() as door:
+        door.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        door.bind(("127.0.0.1", port))
+        door.listen(16)
+        door.settimeout(0.05)
+        end = time.monotonic() + 6.0
+        while time.monotonic() < end:
+            try:
+                conn, _ = door.accept()
+            except socket.timeout:
+                continue
+            attempts.append(time.monotonic())
+            conn.close()
+    gaps = [round(b - a, 2) for a, b in zip(attempts, attempts[1:])]
+    assert len(attempts) >= 8 and max(gaps) <= 1.5, f"{len(attempts)} attempts in 6 s, gaps {gaps}"
+    target.start()
+    deadline = time.monotonic() + 10
+    while not zk.connected:
+        assert time.monotonic() < deadline, "the client did not come back"
+        time.sleep(0.02)
+    assert zk.client_id[0] == session and zk.exists("/") is not None
+    assert states == [KazooState.SUSPENDED, KazooState.CONNECTED]
