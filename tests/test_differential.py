@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
-from kazoo.protocol.states import ZnodeStat
+from kazoo.protocol.states import EventType, KeeperState, WatchedEvent, ZnodeStat
 
 from zkexplore.testing.differential import (
     TRACE_DIR,
     _Normalizer,
+    _Watcher,
     diff_traces,
     load_corpus,
     load_trace,
@@ -48,6 +49,18 @@ def test_normalizer_keeps_order_and_epochs():
     out = n.stat(st)
     assert out["ephemeralOwner"] == "s2" and out["mzxid"] == "+1" and out["ctime"] == "T"
     assert n.value(b"\xff\x00") == "hex:ff00" and n.value(b"ok") == "b:ok"
+
+
+def test_watchers_leave_out_kazoos_farewell_on_stop():
+    """kazoo hands the watches left at stop() a NONE/CLOSED event of its own, or not,
+    depending on which of its threads wins; the server's events are all kept."""
+    w = _Watcher()
+    w(WatchedEvent(EventType.NONE, KeeperState.CLOSED, None))
+    lost = WatchedEvent(EventType.NONE, KeeperState.CONNECTING, None)
+    deleted = WatchedEvent(EventType.DELETED, KeeperState.CONNECTED, "/a")
+    w(lost)
+    w(deleted)
+    assert w.events == [lost, deleted]
 
 
 def test_diff_shows_the_difference():

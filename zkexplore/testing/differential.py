@@ -230,6 +230,10 @@ class _Watcher:
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     def __call__(self, event: WatchedEvent) -> None:
+        # kazoo's own farewell to the watches left when a client stops: no server
+        # sends it, and whether it arrives races kazoo's handler shutting down
+        if event.type == "NONE" and event.state == "CLOSED":
+            return
         with self.cond:
             self.events.append(event)
             self.cond.notify_all()
