@@ -41,8 +41,9 @@ chromium:
 	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
 	$(call apt_install,chromium,$(CHROMIUM_NEEDED))
 
-# the type check first (a few seconds; configured in pyproject.toml), then the tests
+# lint and type check first (a few seconds; both configured in pyproject.toml), then the tests
 test: $(STAMP) zookeeper chromium
+	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -132,13 +132,13 @@ def main() -> None:
     print("time to ready (start() until a quorum serves), median of", args.runs, "runs")
     ready = {}
     for size in (1, 3):
-        thread = time_to_ready(lambda: SimEnsemble(size=size, process=False), args.runs)
-        sim = time_to_ready(lambda: SimEnsemble(size=size), args.runs)
+        thread = time_to_ready(lambda size=size: SimEnsemble(size=size, process=False), args.runs)
+        sim = time_to_ready(lambda size=size: SimEnsemble(size=size), args.runs)
         ready[("sim", size)] = med(sim)
         line = (f"  {size} server{'s' if size > 1 else ' '}: sim (in a thread) {med(thread) * 1e3:6.1f} ms"
                 f"   sim (own process, the default) {med(sim) * 1e3:6.1f} ms")
         if not args.skip_real:
-            real = time_to_ready(lambda: LocalEnsemble(size=size), args.runs)
+            real = time_to_ready(lambda size=size: LocalEnsemble(size=size), args.runs)
             ready[("real", size)] = med(real)
             line += (f"   real {med(real) * 1e3:7.1f} ms   real/sim {med(real) / med(sim):6.1f}x"
                      f" (thread {med(real) / med(thread):.0f}x)")

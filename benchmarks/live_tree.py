@@ -25,7 +25,8 @@ import time
 from collections import deque
 
 from kazoo.client import KazooClient
-from kazoo.recipe.cache import TreeCache, TreeEvent as CacheEvent
+from kazoo.recipe.cache import TreeCache
+from kazoo.recipe.cache import TreeEvent as CacheEvent
 
 from zkexplore import LocalEnsemble, SimEnsemble
 from zkexplore.model import LiveTree
@@ -192,7 +193,7 @@ def frames(sizes: list[int]) -> list[tuple[int, float, float, int]]:
             tree.nodes[pp].children = frozenset(names)
         tree.nodes["/b"].children = frozenset(kids_of_b)
 
-        def frame(max_children: int | None) -> tuple[float, int]:
+        def frame(max_children: int | None, tree: LiveTree = tree) -> tuple[float, int]:
             t0 = time.perf_counter()
             g = tree.graph(max_children=max_children)
             pos = tree_layout(g, "/b")

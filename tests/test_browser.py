@@ -74,10 +74,10 @@ def jupyterlab(tmp_path_factory):
         try:
             urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).read()
             break
-        except OSError:
+        except OSError as e:
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.close()
-                raise RuntimeError("JupyterLab did not start:\n" + (home / "lab.log").read_text()[-3000:])
+                raise RuntimeError("JupyterLab did not start:\n" + (home / "lab.log").read_text()[-3000:]) from e
             time.sleep(0.3)
     try:
         yield base, token
@@ -107,7 +107,9 @@ WIDGET_IMAGES = """() => Array.from(document.querySelectorAll('.jp-OutputArea-ou
 #: records every picture a widget image shows, however fast they change
 WATCH_IMAGES = """() => {
     window.__zkxFrames = new Set();
-    const note = (img) => { if (img.closest && img.closest('.jupyter-widgets') && img.src) window.__zkxFrames.add(img.src); };
+    const note = (img) => {
+        if (img.closest && img.closest('.jupyter-widgets') && img.src) window.__zkxFrames.add(img.src);
+    };
     new MutationObserver(ms => ms.forEach(m => {
         if (m.type === 'attributes') note(m.target);
         m.addedNodes && m.addedNodes.forEach(n => {
@@ -250,9 +252,9 @@ def test_tree_view_renders_and_updates_in_voila(browser, tmp_path):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
                 break
-            except OSError:
+            except OSError as e:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("Voila did not start:\n" + (tmp_path / "voila.log").read_text()[-3000:])
+                    raise RuntimeError("Voila did not start:\n" + (tmp_path / "voila.log").read_text()[-3000:]) from e
                 time.sleep(0.3)
         page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded", timeout=120_000)
         page.evaluate(WATCH_IMAGES)

@@ -107,19 +107,24 @@ def test_lock_view_follows_the_queue_through_crashes_and_pauses(ensemble):
 def test_herd_wakes_everyone_the_recipe_wakes_one(sim3):
     reader = sim3.client()
     for kind, expected in (("naive_locker", [4, 3, 2, 1, 0]), ("locker", [1, 1, 1, 1, 0])):
-        fleet = Fleet(sim3)
-        path = f"/locks/{kind}"
-        first = fleet.add(kind, path, hold=2.0)
-        actors = [first]
-        try:
-            fleet.wait_until(lambda: first.state == "holding", 10)
-            actors += [fleet.add(kind, path, hold=0.4) for _ in range(4)]
-            fleet.wait_until(lambda: len(reader.get_children(path)) == 5, 10,
-                             "every waiter queued before the first release")
-            fleet.wait_until(lambda: all(a.state == "done" for a in actors), 30)
-            assert wakeups_per_release(fleet.history, path) == expected, kind
-        finally:
-            fleet.stop()
+        assert wakeups_per_release(*herd(sim3, reader, kind)) == expected, kind
+
+
+def herd(ensemble, reader, kind: str):
+    """One holder for 2 s, four waiters queued behind it; the history and the path."""
+    fleet = Fleet(ensemble)
+    path = f"/locks/{kind}"
+    first = fleet.add(kind, path, hold=2.0)
+    actors = [first]
+    try:
+        fleet.wait_until(lambda: first.state == "holding", 10)
+        actors += [fleet.add(kind, path, hold=0.4) for _ in range(4)]
+        fleet.wait_until(lambda: len(reader.get_children(path)) == 5, 10,
+                         "every waiter queued before the first release")
+        fleet.wait_until(lambda: all(a.state == "done" for a in actors), 30)
+        return fleet.history, path
+    finally:
+        fleet.stop()
 
 
 def test_a_holders_crash_counts_as_the_release_its_expiry_makes(sim3):

@@ -352,7 +352,7 @@ def test_election_one_leader_at_a_time_and_expiry_elects_next(ensemble):
     runs = []
     for i, e in enumerate(elections):
         runs.append(Worker(e.run, lead, i))
-        wait_until(lambda: len(elections[i].contenders()) == i + 1, what=f"c{i} registered")
+        wait_until(lambda i=i: len(elections[i].contenders()) == i + 1, what=f"c{i} registered")
     assert leading[0].wait(WAIT)
     assert elections[3].contenders() == ["c0", "c1", "c2", "c3"]
     assert [w for w, _, _ in leaders] == ["c0"]

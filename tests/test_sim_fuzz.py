@@ -116,7 +116,8 @@ def test_truncated_and_mutated_requests(target, frame, cut, noise):
 
 
 @SETTINGS
-@given(st.integers(min_value=J.DEFAULT_MAX_FRAME + 1, max_value=2**31 - 1) | st.integers(max_value=-1, min_value=-(2**31)))
+@given(st.integers(min_value=J.DEFAULT_MAX_FRAME + 1, max_value=2**31 - 1)
+       | st.integers(max_value=-1, min_value=-(2**31)))
 def test_bad_lengths_close_the_connection(target, length):
     reply = _talk(target["port"], _handshake() + struct.pack("!i", length) + b"\0" * 16)
     # the connect response may come first; then the server hangs up

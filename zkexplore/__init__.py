@@ -64,12 +64,20 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
     # ruff: noqa: F401
+    from .actors import Fleet
     from .ensembles import Ensemble, LocalEnsemble, RemoteEnsemble, Server, SimEnsemble
     from .errors import EnsembleError, FaultNotSupported, ReadOnlyError, ZkExploreError, ZooKeeperNotFound
     from .history import History, Op
-    from .actors import Fleet
     from .model import LiveTree
     from .widgets import (
-        BarrierView, ControlPanel, ElectionView, EnsembleView, LockView, PartyView, QueueView,
-        SemaphoreView, Timeline, TreeView,
+        BarrierView,
+        ControlPanel,
+        ElectionView,
+        EnsembleView,
+        LockView,
+        PartyView,
+        QueueView,
+        SemaphoreView,
+        Timeline,
+        TreeView,
     )

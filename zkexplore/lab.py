@@ -8,6 +8,7 @@ the ensemble it names (faults are then refused with a message that says why).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from typing import Any
@@ -57,7 +58,8 @@ def populate_demo_tree(zk: Any, services: int = 4, instances: int = 6, seed: int
     zk.ensure_path("/prod/queue")
     for s in range(services):
         name = ["billing", "search", "auth", "orders", "mail", "stats"][s % 6]
-        zk.create(f"/prod/config/{name}", f'{{"replicas": {rng.randint(2, 9)}, "timeout_ms": {rng.choice([250, 500, 1000])}}}'.encode())
+        config = {"replicas": rng.randint(2, 9), "timeout_ms": rng.choice([250, 500, 1000])}
+        zk.create(f"/prod/config/{name}", json.dumps(config).encode())
         zk.ensure_path(f"/prod/services/{name}")
         for i in range(instances):
             zk.create(f"/prod/services/{name}/instance-", f"10.0.{s}.{i}:8080".encode(), sequence=True,

@@ -507,7 +507,7 @@ class LiveTree:
             if last:
                 self._on_pairs(paths, gen, results)
 
-        for a, b in results:
+        for _request, b in results:
             b.rawlink(one_done)
 
     def _on_batch(self, paths: list[str], gen: int, result: Any) -> None:

@@ -45,9 +45,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, Union
 from zkexplore.errors import ZkExploreError
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
-    from typing_extensions import dataclass_transform
+    from typing_extensions import Self, dataclass_transform
 else:
 
     def dataclass_transform(**_: Any) -> Any:

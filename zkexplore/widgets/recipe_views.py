@@ -203,7 +203,7 @@ class QueueView(RecipeView):
         q = self.model()
         fig = self._figure(max(5.0, 1.3 * min(len(q.items), 12) + 1.5), 2.4)
         ax = fig.add_subplot(111)
-        for i, (name, prio, seq, data) in enumerate(q.items[:12]):
+        for i, (_name, prio, seq, data) in enumerate(q.items[:12]):
             ax.add_patch(FancyBboxPatch((i * 1.3, -0.4), 1.1, 0.8, boxstyle="round,pad=0.05",
                                         fc="#c9d3e6", ec="#8899aa", gid="item"))
             ax.text(i * 1.3 + 0.55, 0.1, data.decode("utf-8", "replace")[:10], ha="center", fontsize=8)

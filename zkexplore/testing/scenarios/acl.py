@@ -2,10 +2,10 @@
 
 from kazoo.security import (
     ACL,
-    Id,
     CREATOR_ALL_ACL,
     OPEN_ACL_UNSAFE,
     READ_ACL_UNSAFE,
+    Id,
     make_acl,
     make_digest_acl,
 )
