@@ -115,7 +115,7 @@ with SimEnsemble(size=1) as ens:
 def test_a_client_of_the_ensemble_retries_at_least_every_second(sim3):
     """Clients an ensemble hands out try to reconnect at least every half second
     (plus jitter), so a lesson shows a recovery at once; kazoo's own backoff doubles
-    to minutes.  While the server is down, its port is ours: we count the client's
+    its wait up to an hour.  While the server is down, its port is ours: we count the client's
     attempts there and turn each away."""
     import socket
 

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 CLIENT_LOG = logging.getLogger("zkexplore.client")
 
 #: How the clients an ensemble hands out reconnect: without end, 50 ms at first,
-#: then at most every 0.5 s (kazoo's default backs off to 60 s between tries).
+#: then at most every 0.5 s (a KazooClient's default doubles the wait, up to an hour).
 RECONNECT: dict[str, float] = {"max_tries": -1, "delay": 0.05, "backoff": 1.5, "max_delay": 0.5}
 
 ROLES = ("leader", "follower", "looking", "down")
@@ -227,7 +227,7 @@ class Ensemble(ABC):
             Passed to ``KazooClient`` (``timeout``, ``auth_data``, ...).  Its ``logger``
             defaults to ``logging.getLogger("zkexplore.client")``, and its
             ``connection_retry`` to :data:`RECONNECT`: after a fault it tries again at
-            least every half second, where kazoo's own default backs off to a minute,
+            least every half second, where kazoo's own default doubles its wait up to an hour,
             so that a healed partition or a restarted server shows at once.
 
         The client is stopped and closed with the ensemble.
